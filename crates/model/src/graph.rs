@@ -1,0 +1,101 @@
+//! The topology as a graph of the components a packet can cross (petgraph).
+//!
+//! The data plane does not walk this graph to decide anything: it forwards real
+//! frames. The graph is the map for people and tools (summaries, pcap segments,
+//! what is attached to what).
+
+use petgraph::graph::{Graph, NodeIndex};
+
+use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
+use crate::EniIdx;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Vpc(VpcIdx),
+    Subnet(SubnetIdx),
+    Eni(EniIdx),
+    InternetGateway(IgwIdx),
+    /// The public internet.
+    Internet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// A VPC contains a subnet.
+    Contains,
+    /// An ENI is plugged into a subnet or the internet; a gateway into a VPC.
+    Attached,
+    /// A subnet's route table sends some destinations to this gateway or ENI.
+    Routes,
+}
+
+/// Components and links of a topology.
+#[derive(Clone, Debug)]
+pub struct TopologyGraph {
+    pub graph: Graph<Node, Link>,
+}
+
+impl TopologyGraph {
+    pub fn build(t: &Topology) -> TopologyGraph {
+        let mut g = Graph::new();
+        let internet = g.add_node(Node::Internet);
+        let vpcs: Vec<NodeIndex> =
+            (0..t.vpcs.len()).map(|i| g.add_node(Node::Vpc(VpcIdx::from_index(i)))).collect();
+        let subnets: Vec<NodeIndex> = t
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let n = g.add_node(Node::Subnet(SubnetIdx::from_index(i)));
+                g.add_edge(vpcs[s.vpc.index()], n, Link::Contains);
+                n
+            })
+            .collect();
+        let igws: Vec<NodeIndex> = t
+            .internet_gateways
+            .iter()
+            .enumerate()
+            .map(|(i, igw)| {
+                let n = g.add_node(Node::InternetGateway(IgwIdx::from_index(i)));
+                g.add_edge(n, vpcs[igw.vpc.index()], Link::Attached);
+                g.add_edge(n, internet, Link::Attached);
+                n
+            })
+            .collect();
+        let enis: Vec<NodeIndex> = t
+            .enis
+            .iter()
+            .enumerate()
+            .map(|(i, eni)| {
+                let n = g.add_node(Node::Eni(EniIdx::from_index(i)));
+                let to = match eni.attachment {
+                    Attachment::Subnet(s) => subnets[s.index()],
+                    Attachment::Internet => internet,
+                };
+                g.add_edge(n, to, Link::Attached);
+                n
+            })
+            .collect();
+        for (i, s) in t.subnets.iter().enumerate() {
+            for route in &t.route_table(s.route_table).routes {
+                let to = match route.target {
+                    RouteTarget::InternetGateway(igw) => igws[igw.index()],
+                    RouteTarget::Eni(eni) => enis[eni.index()],
+                    RouteTarget::Local | RouteTarget::Blackhole => continue,
+                };
+                if g.find_edge(subnets[i], to).is_none() {
+                    g.add_edge(subnets[i], to, Link::Routes);
+                }
+            }
+        }
+        TopologyGraph { graph: g }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+}

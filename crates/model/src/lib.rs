@@ -1,0 +1,380 @@
+//! The topology model: what a scenario describes, resolved and validated.
+//!
+//! Every resource sits in a `Vec` of the [`Topology`] and is named by a typed
+//! index ([`VpcIdx`], [`SubnetIdx`], ...). Names (`id`s) are what the user wrote;
+//! indices are what the data plane uses. Nothing here knows TOML or serde: the
+//! scenario crate builds a `Topology`, and only a valid one.
+//!
+//! Architecture invariant: a `Topology` that exists is valid. Every index in it
+//! points into its own vectors, every address it holds is unique in its address
+//! space, and every route table holds its implicit local routes.
+
+mod graph;
+mod rules;
+mod traffic;
+
+pub use graph::{Link, Node, TopologyGraph};
+pub use rules::{Action, NaclRule, PortRange, Protocol, SgPeer, SgRule};
+pub use traffic::{Destination, ExpectedResult, Expectation, Flow, Leg, Request};
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+macro_rules! index_type {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The position in the topology's vector of this kind.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+            /// The index of position `i`.
+            pub fn from_index(i: usize) -> Self {
+                Self(u32::try_from(i).expect("fewer than 2^32 resources of one kind"))
+            }
+        }
+    )*};
+}
+
+index_type! {
+    /// A VPC.
+    VpcIdx;
+    /// A subnet.
+    SubnetIdx;
+    /// A VPC route table.
+    RouteTableIdx;
+    /// A prefix list (customer-managed or AWS-managed).
+    PrefixListIdx;
+    /// A security group.
+    SgIdx;
+    /// A network ACL.
+    NaclIdx;
+    /// An internet gateway.
+    IgwIdx;
+    /// An elastic network interface: where frames enter and leave the fabric.
+    EniIdx;
+    /// A host: a virtual machine in a subnet or on the internet.
+    HostIdx;
+}
+
+/// The AWS region used when a VPC names none.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The account used when a VPC names none.
+pub const DEFAULT_ACCOUNT: &str = "111111111111";
+
+/// A whole scenario's network, resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: u64,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub prefix_lists: Vec<PrefixList>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub nacls: Vec<Nacl>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub enis: Vec<Eni>,
+    pub hosts: Vec<Host>,
+    pub flows: Vec<Flow>,
+    pub expectations: Vec<Expectation>,
+}
+
+impl Topology {
+    pub fn vpc(&self, i: VpcIdx) -> &Vpc {
+        &self.vpcs[i.index()]
+    }
+    pub fn subnet(&self, i: SubnetIdx) -> &Subnet {
+        &self.subnets[i.index()]
+    }
+    pub fn route_table(&self, i: RouteTableIdx) -> &RouteTable {
+        &self.route_tables[i.index()]
+    }
+    pub fn prefix_list(&self, i: PrefixListIdx) -> &PrefixList {
+        &self.prefix_lists[i.index()]
+    }
+    pub fn security_group(&self, i: SgIdx) -> &SecurityGroup {
+        &self.security_groups[i.index()]
+    }
+    pub fn nacl(&self, i: NaclIdx) -> &Nacl {
+        &self.nacls[i.index()]
+    }
+    pub fn internet_gateway(&self, i: IgwIdx) -> &InternetGateway {
+        &self.internet_gateways[i.index()]
+    }
+    pub fn eni(&self, i: EniIdx) -> &Eni {
+        &self.enis[i.index()]
+    }
+    pub fn host(&self, i: HostIdx) -> &Host {
+        &self.hosts[i.index()]
+    }
+
+    /// The host with this id.
+    pub fn host_by_id(&self, id: &str) -> Option<HostIdx> {
+        self.hosts.iter().position(|h| h.id == id).map(HostIdx::from_index)
+    }
+
+    /// The graph of components and how they connect (see [`TopologyGraph`]).
+    pub fn graph(&self) -> TopologyGraph {
+        TopologyGraph::build(self)
+    }
+}
+
+/// A VPC: one IPv4 CIDR, optionally one IPv6 CIDR, and its own address space.
+#[derive(Clone, Debug)]
+pub struct Vpc {
+    pub id: String,
+    pub cidr: Ipv4Net,
+    pub ipv6_cidr: Option<Ipv6Net>,
+    pub region: String,
+    pub account: String,
+    /// enableDnsSupport + enableDnsHostnames.
+    pub private_dns: bool,
+    pub subnets: Vec<SubnetIdx>,
+    /// The main route table: the one a subnet uses when it names none.
+    pub main_route_table: RouteTableIdx,
+    /// The default network ACL (allows everything both ways).
+    pub default_nacl: NaclIdx,
+    /// The default security group (inbound from itself, all outbound).
+    pub default_security_group: SgIdx,
+    /// At most one internet gateway is attached to a VPC.
+    pub internet_gateway: Option<IgwIdx>,
+}
+
+impl Vpc {
+    /// The Amazon DNS server's address: the VPC's primary CIDR base + 2.
+    pub fn dns_server(&self) -> Ipv4Addr {
+        nth_v4(self.cidr, 2)
+    }
+}
+
+/// A subnet: a slice of its VPC's CIDR(s) in one availability zone.
+#[derive(Clone, Debug)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub cidr: Ipv4Net,
+    pub ipv6_cidr: Option<Ipv6Net>,
+    pub az: String,
+    pub route_table: RouteTableIdx,
+    pub nacl: NaclIdx,
+    /// The MAC address of the VPC router's interface in this subnet.
+    pub router_mac: [u8; 6],
+}
+
+impl Subnet {
+    /// The VPC router's address in this subnet: base + 1.
+    pub fn router_ip(&self) -> Ipv4Addr {
+        nth_v4(self.cidr, 1)
+    }
+
+    /// The router's IPv6 address in this subnet: base + 1, like IPv4.
+    pub fn router_ipv6(&self) -> Option<Ipv6Addr> {
+        self.ipv6_cidr.map(|n| Ipv6Addr::from(u128::from(n.network()) + 1))
+    }
+
+    /// Whether AWS reserves `ip` in this subnet: the network address, +1 (router),
+    /// +2 (DNS), +3 (reserved for future use) and the broadcast address.
+    pub fn is_reserved(&self, ip: Ipv4Addr) -> bool {
+        let base = u32::from(self.cidr.network());
+        let ip = u32::from(ip);
+        (base..=base + 3).contains(&ip) || ip == u32::from(self.cidr.broadcast())
+    }
+
+    /// Whether `ip` is in one of this subnet's CIDRs.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => self.cidr.contains(&v4),
+            IpAddr::V6(v6) => self.ipv6_cidr.is_some_and(|n| n.contains(&v6)),
+        }
+    }
+}
+
+/// The `n`th address of a network (base + n).
+pub fn nth_v4(net: Ipv4Net, n: u32) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(net.network()).wrapping_add(n))
+}
+
+/// Where a route sends traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteTarget {
+    /// Inside the VPC: delivered to the ENI that owns the destination address.
+    Local,
+    /// Dropped on purpose (or because the target is gone).
+    Blackhole,
+    InternetGateway(IgwIdx),
+    /// An ENI (an instance target names its primary ENI): a middlebox.
+    Eni(EniIdx),
+}
+
+/// What a route matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteDest {
+    Cidr(IpNet),
+    /// Every entry of the prefix list, each as long as it is.
+    PrefixList(PrefixListIdx),
+}
+
+/// How a route came to be: it breaks ties between routes to the same prefix
+/// (static beats prefix list beats propagated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RouteOrigin {
+    /// The implicit route for a VPC CIDR.
+    Local,
+    /// Written by the user, or added by a gateway endpoint.
+    Static,
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub dest: RouteDest,
+    pub target: RouteTarget,
+    pub origin: RouteOrigin,
+}
+
+/// A VPC route table. `routes` starts with the local routes (one per VPC CIDR).
+#[derive(Clone, Debug)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub main: bool,
+    /// Created by vpcsim because the VPC named no main route table.
+    pub implicit: bool,
+    pub routes: Vec<Route>,
+}
+
+/// A prefix list: a named set of CIDRs of one address family.
+#[derive(Clone, Debug)]
+pub struct PrefixList {
+    pub id: String,
+    pub entries: Vec<IpNet>,
+    /// For an AWS-managed list: the service and the region its ranges belong to.
+    pub managed: Option<ManagedBy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedBy {
+    pub service: String,
+    pub region: String,
+}
+
+impl PrefixList {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.entries.iter().any(|e| e.contains(&ip))
+    }
+}
+
+/// A security group: allow rules only, stateful.
+#[derive(Clone, Debug)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub ingress: Vec<SgRule>,
+    pub egress: Vec<SgRule>,
+    /// The VPC's default group, created by vpcsim.
+    pub is_default: bool,
+}
+
+/// A network ACL: numbered rules, lowest first, first match decides, then `*` denies.
+#[derive(Clone, Debug)]
+pub struct Nacl {
+    pub id: String,
+    pub vpc: VpcIdx,
+    /// Sorted by rule number.
+    pub ingress: Vec<NaclRule>,
+    /// Sorted by rule number.
+    pub egress: Vec<NaclRule>,
+    /// The VPC's default NACL, created by vpcsim.
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InternetGateway {
+    pub id: String,
+    pub vpc: VpcIdx,
+}
+
+/// Where an ENI is plugged in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attachment {
+    Subnet(SubnetIdx),
+    /// The public internet, outside every VPC.
+    Internet,
+}
+
+/// What an ENI belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EniOwner {
+    Host(HostIdx),
+}
+
+/// An elastic network interface.
+#[derive(Clone, Debug)]
+pub struct Eni {
+    /// `eni-<owner id>`.
+    pub id: String,
+    pub owner: EniOwner,
+    pub attachment: Attachment,
+    pub mac: [u8; 6],
+    pub ipv4: Ipv4Addr,
+    pub ipv6: Option<Ipv6Addr>,
+    /// A public IPv4 address, translated 1:1 by the VPC's internet gateway.
+    pub public_ip: Option<Ipv4Addr>,
+    /// Empty for internet hosts: nothing filters them.
+    pub security_groups: Vec<SgIdx>,
+    /// When true (AWS's default) the ENI only sends from and receives for its own
+    /// addresses.
+    pub source_dest_check: bool,
+}
+
+impl Eni {
+    pub fn subnet(&self) -> Option<SubnetIdx> {
+        match self.attachment {
+            Attachment::Subnet(s) => Some(s),
+            Attachment::Internet => None,
+        }
+    }
+
+    /// Whether `ip` is one of this ENI's private addresses.
+    pub fn owns(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => v4 == self.ipv4,
+            IpAddr::V6(v6) => self.ipv6 == Some(v6),
+        }
+    }
+}
+
+/// A server a host runs: `tcp/443` answers, `udp/53` echoes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listener {
+    pub proto: Protocol,
+    pub port: u16,
+}
+
+/// A virtual machine.
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub id: String,
+    pub eni: EniIdx,
+    pub listen: Vec<Listener>,
+}
+
+/// The MAC address vpcsim gives the `i`th ENI: locally administered, unicast.
+pub fn eni_mac(i: EniIdx) -> [u8; 6] {
+    let b = i.0.to_be_bytes();
+    [0x02, 0x00, b[0], b[1], b[2], b[3]]
+}
+
+/// The MAC address of the VPC router's interface in the `i`th subnet.
+pub fn router_mac(i: SubnetIdx) -> [u8; 6] {
+    let b = i.0.to_be_bytes();
+    [0x02, 0x01, b[0], b[1], b[2], b[3]]
+}
+
+/// The MAC address of the internet's router, as internet hosts see it.
+pub const INTERNET_ROUTER_MAC: [u8; 6] = [0x02, 0x02, 0, 0, 0, 1];
