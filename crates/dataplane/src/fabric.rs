@@ -1,0 +1,529 @@
+//! The fabric: the one pipeline every frame goes through.
+//!
+//! [`Fabric::process`] takes a frame that an ENI sent and returns what happens to
+//! it: delivered at an ENI (rewritten in `out`), answered (ARP), or dropped with a
+//! reason and the component that dropped it, and, when asked, the trace of every
+//! decision. The order is AWS's:
+//!
+//! 1. the source ENI's source/destination check and security-group egress
+//!    (connection tracking first, then the rules);
+//! 2. the route-table lookup of the source subnet (longest prefix match);
+//! 3. the source subnet's NACL egress, when the next hop is outside the subnet;
+//! 4. gateways on the way (the internet gateway's 1:1 NAT, the internet);
+//! 5. the destination subnet's NACL ingress, when the packet enters it from
+//!    outside;
+//! 6. the destination ENI's security-group ingress and source/destination check.
+//!
+//! It reads no clock (`now` is passed in) and does no I/O.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::Ipv6Net;
+use rustc_hash::FxHashMap;
+use vpcsim_model::{Attachment, EniIdx, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx, INTERNET_ROUTER_MAC};
+
+use crate::conntrack::{Conntrack, FlowKey};
+use crate::fib::{beaten_routes, Fib, FibEntry};
+use crate::filter::{evaluate_nacl, evaluate_security_groups};
+use crate::packet::{self, Arp, Meta, Parsed, Side, ARP_REQUEST};
+use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
+
+/// What happened to a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// `out` holds the frame as it arrives at this ENI.
+    Deliver(EniIdx),
+    /// `out` holds an answer (ARP) for the ENI that sent the frame.
+    Reply(EniIdx),
+    /// The frame died.
+    Drop(Drop),
+    /// Nothing to do (an ARP reply, or a request nobody answers).
+    Absorbed,
+}
+
+/// Who owns an address on the public internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InternetOwner {
+    /// An internet host.
+    Host(EniIdx),
+    /// A VPC ENI's public IPv4 address, behind its VPC's internet gateway.
+    PublicIp(EniIdx, VpcIdx),
+}
+
+/// Who owns which address, per address space. Built once from the topology.
+#[derive(Clone, Debug, Default)]
+struct Addresses {
+    /// Private IPv4 and IPv6 addresses of ENIs, per VPC.
+    vpc: FxHashMap<(VpcIdx, IpAddr), EniIdx>,
+    /// Internet hosts and public IPv4 addresses.
+    internet: FxHashMap<IpAddr, InternetOwner>,
+    /// VPC IPv6 CIDRs: globally routable, reached through the VPC's internet gateway.
+    vpc_ipv6: Vec<(Ipv6Net, VpcIdx)>,
+}
+
+/// Frame counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub received: u64,
+    pub delivered: u64,
+    pub replies: u64,
+    pub absorbed: u64,
+    /// Drops by reason (index: `DropReason as usize`).
+    pub dropped: [u64; DropReason::ALL.len()],
+    /// Drops by the component that dropped.
+    pub dropped_at: BTreeMap<Component, u64>,
+    /// Frames that crossed each internet gateway.
+    pub igw_crossed: Vec<u64>,
+}
+
+impl Counters {
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason.slot()]
+    }
+
+    pub fn total_dropped(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+}
+
+/// The fabric: the topology, compiled for forwarding, and its mutable state.
+#[derive(Clone, Debug)]
+pub struct Fabric {
+    topology: Arc<Topology>,
+    /// One per route table, same index.
+    fibs: Vec<Fib>,
+    addresses: Addresses,
+    conntrack: Conntrack,
+    counters: Counters,
+}
+
+impl Fabric {
+    pub fn new(topology: Arc<Topology>) -> Fabric {
+        let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
+        let mut addresses = Addresses::default();
+        for (i, eni) in topology.enis.iter().enumerate() {
+            let e = EniIdx::from_index(i);
+            match eni.attachment {
+                Attachment::Subnet(s) => {
+                    let vpc = topology.subnet(s).vpc;
+                    addresses.vpc.insert((vpc, IpAddr::V4(eni.ipv4)), e);
+                    if let Some(v6) = eni.ipv6 {
+                        addresses.vpc.insert((vpc, IpAddr::V6(v6)), e);
+                    }
+                    if let Some(public) = eni.public_ip {
+                        addresses.internet.insert(IpAddr::V4(public), InternetOwner::PublicIp(e, vpc));
+                    }
+                }
+                Attachment::Internet => {
+                    addresses.internet.insert(IpAddr::V4(eni.ipv4), InternetOwner::Host(e));
+                    if let Some(v6) = eni.ipv6 {
+                        addresses.internet.insert(IpAddr::V6(v6), InternetOwner::Host(e));
+                    }
+                }
+            }
+        }
+        for (i, vpc) in topology.vpcs.iter().enumerate() {
+            if let Some(net) = vpc.ipv6_cidr {
+                addresses.vpc_ipv6.push((net, VpcIdx::from_index(i)));
+            }
+        }
+        let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
+        Fabric { topology, fibs, addresses, conntrack: Conntrack::default(), counters }
+    }
+
+    /// Bounds connection tracking at `capacity` flows.
+    pub fn with_conntrack_capacity(mut self, capacity: usize) -> Fabric {
+        self.conntrack = Conntrack::with_capacity(capacity);
+        self
+    }
+
+    pub fn topology(&self) -> &Arc<Topology> {
+        &self.topology
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn conntrack(&self) -> &Conntrack {
+        &self.conntrack
+    }
+
+    /// Forgets every tracked connection (an isolated probe starts from none).
+    pub fn clear_state(&mut self) {
+        self.conntrack.clear();
+    }
+
+    /// The ENI that owns `ip` in `vpc`'s address space.
+    pub fn eni_at(&self, vpc: VpcIdx, ip: IpAddr) -> Option<EniIdx> {
+        self.addresses.vpc.get(&(vpc, ip)).copied()
+    }
+
+    /// Runs one frame that ENI `at` sent through the fabric at simulated time
+    /// `now`. `out` receives the frame to deliver (or the answer to send back);
+    /// its allocation is reused. `trace` records the decisions when enabled.
+    pub fn process(
+        &mut self,
+        now: Duration,
+        at: EniIdx,
+        frame: &[u8],
+        out: &mut Vec<u8>,
+        trace: &mut Trace,
+    ) -> Verdict {
+        let Fabric { topology, fibs, addresses, conntrack, counters } = self;
+        counters.received += 1;
+        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out };
+        let verdict = cx.run(at, frame);
+        match verdict {
+            Verdict::Deliver(_) => cx.counters.delivered += 1,
+            Verdict::Reply(_) => cx.counters.replies += 1,
+            Verdict::Absorbed => cx.counters.absorbed += 1,
+            Verdict::Drop(d) => {
+                cx.counters.dropped[d.reason.slot()] += 1;
+                *cx.counters.dropped_at.entry(d.at).or_default() += 1;
+            }
+        }
+        verdict
+    }
+}
+
+/// One frame's pass: the fabric's parts, borrowed.
+struct Cx<'a> {
+    t: &'a Topology,
+    fibs: &'a [Fib],
+    addresses: &'a Addresses,
+    conntrack: &'a mut Conntrack,
+    counters: &'a mut Counters,
+    trace: &'a mut Trace,
+    now: Duration,
+    out: &'a mut Vec<u8>,
+}
+
+type Hop<T = EniIdx> = Result<T, Drop>;
+
+fn drop(reason: DropReason, at: Component) -> Drop {
+    Drop { reason, at }
+}
+
+impl Cx<'_> {
+    fn run(&mut self, at: EniIdx, frame: &[u8]) -> Verdict {
+        let Some(eni) = self.t.enis.get(at.index()) else {
+            // A caller bug, not user input: still no panic.
+            return self.dropped(drop(DropReason::Malformed, Component::Internet), Some("unknown ENI".into()));
+        };
+        let mut meta = match packet::parse(frame) {
+            Ok(Parsed::Ip(meta)) => meta,
+            Ok(Parsed::Arp(arp)) => return self.answer_arp(at, &arp),
+            Err(m) => return self.dropped(drop(DropReason::Malformed, Component::Eni(at)), Some(m.to_string())),
+        };
+        self.out.clear();
+        self.out.extend_from_slice(frame);
+        self.trace.record(|| Step::Sent { eni: at, packet: meta });
+        let result = match eni.attachment {
+            Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
+            Attachment::Internet => self.sent_on_internet(&mut meta, at),
+        };
+        match result {
+            Ok(to) => Verdict::Deliver(to),
+            Err(d) => self.dropped(d, None),
+        }
+    }
+
+    fn dropped(&mut self, d: Drop, detail: Option<String>) -> Verdict {
+        self.trace.record(|| Step::Dropped { drop: d, detail });
+        Verdict::Drop(d)
+    }
+
+    /// A frame sent by an ENI in a subnet.
+    fn sent_in_subnet(&mut self, meta: &mut Meta, at: EniIdx, s: SubnetIdx) -> Hop {
+        let t = self.t;
+        let eni = t.eni(at);
+        let subnet = t.subnet(s);
+        if eni.source_dest_check && !eni.owns(meta.src) {
+            return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+        }
+        self.security_groups(meta, at, Direction::Egress)?;
+        let route = self.route_lookup(meta, subnet.route_table)?;
+        match route.target {
+            RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
+            RouteTarget::Local => {
+                let leaves = !subnet.contains(meta.dst);
+                if leaves {
+                    self.nacl(meta, s, Direction::Egress)?;
+                }
+                let Some(&to) = self.addresses.vpc.get(&(subnet.vpc, meta.dst)) else {
+                    return Err(drop(DropReason::NoDestination, Component::Vpc(subnet.vpc)));
+                };
+                if leaves {
+                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                }
+                self.enter_eni(meta, to, Some(s))
+            }
+            RouteTarget::Eni(to) => {
+                let leaves = t.eni(to).subnet() != Some(s);
+                if leaves {
+                    self.nacl(meta, s, Direction::Egress)?;
+                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                }
+                self.enter_eni(meta, to, Some(s))
+            }
+            RouteTarget::InternetGateway(igw) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.igw_out(meta, igw)
+            }
+        }
+    }
+
+    /// A frame sent by a host on the internet.
+    fn sent_on_internet(&mut self, meta: &mut Meta, at: EniIdx) -> Hop {
+        if !self.t.eni(at).owns(meta.src) {
+            return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+        }
+        self.internet(meta)
+    }
+
+    /// Into a VPC ENI: the destination subnet's NACL ingress (when coming from
+    /// outside it), the ENI's security groups, its source/destination check.
+    fn enter_eni(&mut self, meta: &mut Meta, to: EniIdx, from: Option<SubnetIdx>) -> Hop {
+        let t = self.t;
+        let eni = t.eni(to);
+        let Some(dest_subnet) = eni.subnet() else {
+            // Internet ENIs are reached through `internet`, never by a VPC route.
+            return Err(drop(DropReason::NoDestination, Component::Eni(to)));
+        };
+        let routed = from != Some(dest_subnet);
+        if routed {
+            self.nacl(meta, dest_subnet, Direction::Ingress)?;
+        }
+        self.security_groups(meta, to, Direction::Ingress)?;
+        if eni.source_dest_check && !eni.owns(meta.dst) {
+            return Err(drop(DropReason::SourceDestCheck, Component::Eni(to)));
+        }
+        // Inside one subnet the frame keeps its sender's MAC; across a router it
+        // comes from the router's interface in the destination subnet.
+        let src_mac = if routed {
+            t.subnet(dest_subnet).router_mac
+        } else {
+            let mut mac = [0; 6];
+            mac.copy_from_slice(&self.out[6..12]);
+            mac
+        };
+        packet::set_macs(self.out, src_mac, eni.mac);
+        self.trace.record(|| Step::Delivered { eni: to });
+        Ok(to)
+    }
+
+    /// Out of a VPC through its internet gateway: private IPv4 source to its
+    /// public IP (1:1); IPv6 passes untranslated.
+    fn igw_out(&mut self, meta: &mut Meta, igw: IgwIdx) -> Hop {
+        let t = self.t;
+        self.cross(Component::InternetGateway(igw));
+        let vpc = t.internet_gateway(igw).vpc;
+        if let IpAddr::V4(private) = meta.src {
+            let public = self
+                .addresses
+                .vpc
+                .get(&(vpc, meta.src))
+                .and_then(|&e| t.eni(e).public_ip)
+                .ok_or(drop(DropReason::NoPublicIp, Component::InternetGateway(igw)))?;
+            packet::rewrite_ipv4(self.out, meta, Side::Source, public);
+            self.trace.record(|| Step::Translated {
+                at: Component::InternetGateway(igw),
+                side: Side::Source,
+                from: private.into(),
+                to: public.into(),
+            });
+        }
+        self.internet(meta)
+    }
+
+    /// The internet's router: to an internet host, or to the internet gateway
+    /// of the VPC that owns the public address.
+    fn internet(&mut self, meta: &mut Meta) -> Hop {
+        let t = self.t;
+        self.cross(Component::Internet);
+        self.hop(meta, Component::Internet)?;
+        match self.addresses.internet.get(&meta.dst).copied() {
+            Some(InternetOwner::Host(to)) => {
+                packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
+                self.trace.record(|| Step::Delivered { eni: to });
+                Ok(to)
+            }
+            Some(InternetOwner::PublicIp(_, vpc)) => {
+                match t.vpc(vpc).internet_gateway {
+                    Some(igw) => self.igw_in(meta, igw, vpc),
+                    None => Err(drop(DropReason::NoRoute, Component::Internet)),
+                }
+            }
+            None => {
+                let vpc6 = packet::v6(meta.dst)
+                    .and_then(|a| self.addresses.vpc_ipv6.iter().find(|(net, _)| net.contains(&a)))
+                    .map(|&(_, vpc)| vpc);
+                match vpc6.and_then(|vpc| t.vpc(vpc).internet_gateway.map(|igw| (igw, vpc))) {
+                    Some((igw, vpc)) => self.igw_in(meta, igw, vpc),
+                    None => Err(drop(DropReason::NoRoute, Component::Internet)),
+                }
+            }
+        }
+    }
+
+    /// Into a VPC through its internet gateway: public IPv4 destination to the
+    /// private address (1:1), then the local route to the ENI.
+    fn igw_in(&mut self, meta: &mut Meta, igw: IgwIdx, vpc: VpcIdx) -> Hop {
+        let t = self.t;
+        let at = Component::InternetGateway(igw);
+        self.cross(at);
+        if let IpAddr::V4(public) = meta.dst
+            && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
+        {
+            let private = t.eni(owner).ipv4;
+            packet::rewrite_ipv4(self.out, meta, Side::Destination, private);
+            self.trace.record(|| Step::Translated {
+                at,
+                side: Side::Destination,
+                from: public.into(),
+                to: private.into(),
+            });
+        }
+        let Some(&to) = self.addresses.vpc.get(&(vpc, meta.dst)) else {
+            return Err(drop(DropReason::NoDestination, Component::Vpc(vpc)));
+        };
+        self.hop(meta, at)?;
+        self.enter_eni(meta, to, None)
+    }
+
+    fn cross(&mut self, c: Component) {
+        if let Component::InternetGateway(igw) = c {
+            self.counters.igw_crossed[igw.index()] += 1;
+        }
+        self.trace.record(|| Step::Crossed { component: c });
+    }
+
+    /// A router hop: the TTL / hop limit goes down by one, or the packet dies.
+    fn hop(&mut self, meta: &mut Meta, at: Component) -> Hop<()> {
+        if meta.ttl <= 1 {
+            return Err(drop(DropReason::TtlExceeded, at));
+        }
+        packet::decrement_ttl(self.out, meta);
+        Ok(())
+    }
+
+    fn route_lookup(&mut self, meta: &Meta, table: vpcsim_model::RouteTableIdx) -> Hop<FibEntry> {
+        let t = self.t;
+        let found = self.fibs[table.index()].lookup(meta.dst).copied();
+        self.trace.record(|| Step::RouteLookup {
+            table,
+            dest: meta.dst,
+            winner: found.map(|e| e.route),
+            beaten: found.map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route)).unwrap_or_default(),
+        });
+        found.ok_or(drop(DropReason::NoRoute, Component::RouteTable(table)))
+    }
+
+    fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
+        let nacl = self.t.subnet(s).nacl;
+        let decision = evaluate_nacl(self.t.nacl(nacl), direction, meta);
+        self.trace.record(|| Step::Nacl { nacl, subnet: s, direction, decision });
+        if decision.allows() {
+            Ok(())
+        } else {
+            let reason = match direction {
+                Direction::Ingress => DropReason::NaclIngress,
+                Direction::Egress => DropReason::NaclEgress,
+            };
+            Err(drop(reason, Component::Nacl(nacl)))
+        }
+    }
+
+    /// An ENI's security groups: a tracked flow passes; an ICMP error about a
+    /// tracked flow passes; otherwise a rule must allow it, and the flow is
+    /// tracked from then on.
+    fn security_groups(&mut self, meta: &Meta, eni: EniIdx, direction: Direction) -> Hop<()> {
+        let t = self.t;
+        let now = self.now;
+        let key = FlowKey::new(eni, direction, meta);
+        let at = Component::SecurityGroups(eni);
+        if self.conntrack.track(&key, direction, meta, now) {
+            self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Tracked });
+            return Ok(());
+        }
+        if meta.is_icmp_error()
+            && let Some((proto, src, dst, sp, dp)) = packet::quoted_flow(self.out, meta)
+        {
+            // The quoted packet went the other way through this ENI.
+            let quoted = FlowKey::from_parts(eni, opposite(direction), proto, src, dst, sp, dp);
+            if self.conntrack.get(&quoted).is_some_and(|e| e.expires > now) {
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Related });
+                return Ok(());
+            }
+        }
+        let addresses = self.addresses;
+        let member_of = |sg: SgIdx, ip: IpAddr| {
+            let vpc = t.security_group(sg).vpc;
+            addresses.vpc.get(&(vpc, ip)).is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
+        };
+        match evaluate_security_groups(t, &t.eni(eni).security_groups, direction, meta, member_of) {
+            Some((sg, index)) => {
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Rule { sg, index } });
+                if self.conntrack.open(key, direction, meta, now) {
+                    Ok(())
+                } else {
+                    Err(drop(DropReason::ConntrackFull, at))
+                }
+            }
+            None => {
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Denied });
+                let reason = match direction {
+                    Direction::Ingress => DropReason::SgIngress,
+                    Direction::Egress => DropReason::SgEgress,
+                };
+                Err(drop(reason, at))
+            }
+        }
+    }
+
+    /// The router answers ARP for its own address in the subnet and for the
+    /// addresses of ENIs in the subnet; the internet's router for everything but
+    /// the asking host.
+    fn answer_arp(&mut self, at: EniIdx, arp: &Arp) -> Verdict {
+        if arp.operation != ARP_REQUEST {
+            return Verdict::Absorbed;
+        }
+        let t = self.t;
+        let eni = t.eni(at);
+        let mac = match eni.attachment {
+            Attachment::Subnet(s) => {
+                let subnet = t.subnet(s);
+                if arp.target_ip == subnet.router_ip() {
+                    Some(subnet.router_mac)
+                } else {
+                    self.addresses
+                        .vpc
+                        .get(&(subnet.vpc, IpAddr::V4(arp.target_ip)))
+                        .filter(|&&e| e != at && t.eni(e).subnet() == Some(s))
+                        .map(|&e| t.eni(e).mac)
+                }
+            }
+            Attachment::Internet => (arp.target_ip != eni.ipv4).then_some(INTERNET_ROUTER_MAC),
+        };
+        match mac {
+            Some(mac) => {
+                packet::arp_reply(self.out, arp, mac, arp.target_ip);
+                self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V4(arp.target_ip) });
+                Verdict::Reply(at)
+            }
+            None => Verdict::Absorbed,
+        }
+    }
+}
+
+fn opposite(d: Direction) -> Direction {
+    match d {
+        Direction::Ingress => Direction::Egress,
+        Direction::Egress => Direction::Ingress,
+    }
+}

@@ -1,0 +1,244 @@
+//! The forwarding table compiled from a route table: longest prefix match over
+//! CIDR routes and the entries of prefix-list routes.
+//!
+//! Compiled once per route table (and again when the table changes), never per
+//! packet. Each prefix length present has a hash map from masked address to the
+//! route that owns that prefix; a lookup probes the lengths longest first.
+//! When two routes claim the same prefix, the rank of AWS decides: a CIDR route
+//! (local or static) beats a prefix-list route; among equals, the first defined.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use rustc_hash::FxHashMap;
+use vpcsim_model::{RouteDest, RouteOrigin, RouteTable, RouteTarget, Topology};
+
+/// The route that won a lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FibEntry {
+    /// Index into the route table's `routes`.
+    pub route: usize,
+    pub target: RouteTarget,
+    /// The prefix that matched (for a prefix-list route: the entry).
+    pub prefix: IpNet,
+    rank: u8,
+}
+
+/// One address family's table.
+#[derive(Clone, Debug, Default)]
+struct Lpm<A> {
+    /// Prefix lengths present, longest first.
+    lengths: Vec<u8>,
+    /// One map per entry of `lengths`.
+    maps: Vec<FxHashMap<A, FibEntry>>,
+}
+
+trait Addr: Copy + Eq + std::hash::Hash {
+    fn masked(self, len: u8) -> Self;
+}
+
+impl Addr for u32 {
+    #[inline]
+    fn masked(self, len: u8) -> u32 {
+        if len == 0 { 0 } else { self & (u32::MAX << (32 - u32::from(len))) }
+    }
+}
+
+impl Addr for u128 {
+    #[inline]
+    fn masked(self, len: u8) -> u128 {
+        if len == 0 { 0 } else { self & (u128::MAX << (128 - u32::from(len))) }
+    }
+}
+
+impl<A: Addr> Lpm<A> {
+    fn insert(&mut self, addr: A, len: u8, entry: FibEntry) {
+        let slot = match self.lengths.iter().position(|&l| l == len) {
+            Some(i) => i,
+            None => {
+                let at = self.lengths.iter().position(|&l| l < len).unwrap_or(self.lengths.len());
+                self.lengths.insert(at, len);
+                self.maps.insert(at, FxHashMap::default());
+                at
+            }
+        };
+        let key = addr.masked(len);
+        let map = &mut self.maps[slot];
+        match map.get(&key) {
+            // Lower rank wins; among equals the route defined first.
+            Some(old) if (old.rank, old.route) <= (entry.rank, entry.route) => {}
+            _ => {
+                map.insert(key, entry);
+            }
+        }
+    }
+
+    #[inline]
+    fn lookup(&self, addr: A) -> Option<&FibEntry> {
+        for (i, &len) in self.lengths.iter().enumerate() {
+            if let Some(e) = self.maps[i].get(&addr.masked(len)) {
+                return Some(e);
+            }
+        }
+        None
+    }
+}
+
+/// A route table, compiled.
+#[derive(Clone, Debug, Default)]
+pub struct Fib {
+    v4: Lpm<u32>,
+    v6: Lpm<u128>,
+}
+
+/// How strongly a route claims its prefix: lower wins.
+fn rank(dest: RouteDest, origin: RouteOrigin) -> u8 {
+    match (dest, origin) {
+        (RouteDest::Cidr(_), RouteOrigin::Local) => 0,
+        (RouteDest::Cidr(_), RouteOrigin::Static) => 1,
+        (RouteDest::PrefixList(_), _) => 2,
+    }
+}
+
+impl Fib {
+    pub fn compile(t: &Topology, table: &RouteTable) -> Fib {
+        let mut fib = Fib::default();
+        for (i, route) in table.routes.iter().enumerate() {
+            let rank = rank(route.dest, route.origin);
+            let mut add = |prefix: IpNet| {
+                let entry = FibEntry { route: i, target: route.target, prefix, rank };
+                match prefix {
+                    IpNet::V4(n) => fib.v4.insert(u32::from(n.network()), n.prefix_len(), entry),
+                    IpNet::V6(n) => fib.v6.insert(u128::from(n.network()), n.prefix_len(), entry),
+                }
+            };
+            match route.dest {
+                RouteDest::Cidr(c) => add(c),
+                RouteDest::PrefixList(pl) => t.prefix_list(pl).entries.iter().copied().for_each(add),
+            }
+        }
+        fib
+    }
+
+    /// The route for `dest`, by longest prefix match.
+    #[inline]
+    pub fn lookup(&self, dest: IpAddr) -> Option<&FibEntry> {
+        match dest {
+            IpAddr::V4(a) => self.v4.lookup(u32::from(a)),
+            IpAddr::V6(a) => self.v6.lookup(u128::from(a)),
+        }
+    }
+}
+
+/// For the trace: every route of `table` other than `winner` that also matches
+/// `dest`, most specific first. Explains a decision; never makes one.
+pub fn beaten_routes(t: &Topology, table: &RouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
+    let mut others: Vec<(u8, usize)> = table
+        .routes
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != winner)
+        .filter_map(|(i, r)| {
+            let len = match r.dest {
+                RouteDest::Cidr(c) => c.contains(&dest).then_some(c.prefix_len()),
+                RouteDest::PrefixList(pl) => t
+                    .prefix_list(pl)
+                    .entries
+                    .iter()
+                    .filter(|e| e.contains(&dest))
+                    .map(|e| e.prefix_len())
+                    .max(),
+            }?;
+            Some((len, i))
+        })
+        .collect();
+    others.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    others.into_iter().map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use ipnet::Ipv4Net;
+    use proptest::prelude::*;
+    use vpcsim_model::{PrefixList, PrefixListIdx, Route, VpcIdx};
+
+    use super::*;
+
+    /// The reference: every (route, prefix) that contains the address, the
+    /// longest prefix first, then the stronger kind, then the route defined first.
+    fn naive(t: &Topology, table: &RouteTable, dest: IpAddr) -> Option<usize> {
+        let mut best: Option<(u8, u8, usize)> = None;
+        for (i, r) in table.routes.iter().enumerate() {
+            let prefixes: Vec<IpNet> = match r.dest {
+                RouteDest::Cidr(c) => vec![c],
+                RouteDest::PrefixList(pl) => t.prefix_list(pl).entries.clone(),
+            };
+            for p in prefixes.into_iter().filter(|p| p.contains(&dest)) {
+                let cand = (p.prefix_len(), rank(r.dest, r.origin), i);
+                let better = match best {
+                    None => true,
+                    Some((len, rk, idx)) => (cand.0, std::cmp::Reverse(cand.1), std::cmp::Reverse(cand.2))
+                        > (len, std::cmp::Reverse(rk), std::cmp::Reverse(idx)),
+                };
+                if better {
+                    best = Some(cand);
+                }
+            }
+        }
+        best.map(|b| b.2)
+    }
+
+    fn net(addr: u32, len: u8) -> IpNet {
+        IpNet::V4(Ipv4Net::new(Ipv4Addr::from(addr), len).unwrap().trunc())
+    }
+
+    // Addresses and prefixes drawn from a small space so that they overlap often.
+    fn arb_prefix() -> impl Strategy<Value = IpNet> {
+        (0u32..64, 0u8..=32).prop_map(|(a, len)| net(0x0a00_0000 | (a << 18) | (a << 3), len))
+    }
+
+    proptest! {
+        #[test]
+        fn lookup_agrees_with_the_naive_reference(
+            cidrs in proptest::collection::vec((arb_prefix(), any::<bool>()), 0..40),
+            lists in proptest::collection::vec(proptest::collection::vec(arb_prefix(), 1..5), 0..4),
+            addrs in proptest::collection::vec(0u32..64, 1..40),
+            noise in proptest::collection::vec(any::<u32>(), 1..10),
+        ) {
+            let mut t = Topology::default();
+            for (i, entries) in lists.iter().enumerate() {
+                t.prefix_lists.push(PrefixList { id: format!("pl-{i}"), entries: entries.clone(), managed: None });
+            }
+            let mut routes: Vec<Route> = cidrs
+                .iter()
+                .map(|&(c, blackhole)| Route {
+                    dest: RouteDest::Cidr(c),
+                    target: if blackhole { RouteTarget::Blackhole } else { RouteTarget::Local },
+                    origin: if blackhole { RouteOrigin::Static } else { RouteOrigin::Local },
+                })
+                .collect();
+            for i in 0..lists.len() {
+                routes.insert(
+                    i * 3 % (routes.len() + 1),
+                    Route {
+                        dest: RouteDest::PrefixList(PrefixListIdx::from_index(i)),
+                        target: RouteTarget::Blackhole,
+                        origin: RouteOrigin::Static,
+                    },
+                );
+            }
+            let table = RouteTable { id: "rtb".into(), vpc: VpcIdx(0), main: true, implicit: false, routes };
+            let fib = Fib::compile(&t, &table);
+            let probes = addrs
+                .iter()
+                .map(|&a| 0x0a00_0000 | (a << 18) | (a << 3) | (a & 7))
+                .chain(noise.iter().copied());
+            for a in probes {
+                let dest = IpAddr::V4(Ipv4Addr::from(a));
+                prop_assert_eq!(fib.lookup(dest).map(|e| e.route), naive(&t, &table, dest), "address {}", dest);
+            }
+        }
+    }
+}

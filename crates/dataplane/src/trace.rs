@@ -1,0 +1,361 @@
+//! What the data plane decided and why: drops, their reasons, and the
+//! step-by-step decision trace of one frame.
+//!
+//! Steps hold indices, not names; [`Step::render`] turns them into sentences a
+//! learner can read, with the ids the scenario used.
+
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+
+use vpcsim_model::{
+    Action, EniIdx, IgwIdx, NaclIdx, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
+};
+
+use crate::packet::{Malformed, Meta, Side};
+
+/// Why a packet died. The names are the contract's vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DropReason {
+    /// No route matches the destination.
+    NoRoute,
+    /// The matching route is a blackhole.
+    Blackhole,
+    /// No security-group egress rule allows it.
+    SgEgress,
+    /// No security-group ingress rule allows it.
+    SgIngress,
+    /// A network ACL egress rule (or the implicit `*`) denied it.
+    NaclEgress,
+    /// A network ACL ingress rule (or the implicit `*`) denied it.
+    NaclIngress,
+    /// The hop limit ran out.
+    TtlExceeded,
+    /// Nobody owns the destination address in its address space.
+    NoDestination,
+    /// An internet gateway cannot translate a private IPv4 source without a
+    /// public IP.
+    NoPublicIp,
+    /// An ENI with source/destination check on sent from, or was sent to, an
+    /// address that is not its own.
+    SourceDestCheck,
+    /// The frame could not be read.
+    Malformed,
+    /// Connection tracking is full: the new flow could not be tracked.
+    ConntrackFull,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 12] = [
+        DropReason::NoRoute,
+        DropReason::Blackhole,
+        DropReason::SgEgress,
+        DropReason::SgIngress,
+        DropReason::NaclEgress,
+        DropReason::NaclIngress,
+        DropReason::TtlExceeded,
+        DropReason::NoDestination,
+        DropReason::NoPublicIp,
+        DropReason::SourceDestCheck,
+        DropReason::Malformed,
+        DropReason::ConntrackFull,
+    ];
+
+    /// The one-word name scenarios use in `drop_reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::NoRoute => "no-route",
+            DropReason::Blackhole => "blackhole",
+            DropReason::SgEgress => "sg-egress",
+            DropReason::SgIngress => "sg-ingress",
+            DropReason::NaclEgress => "nacl-egress",
+            DropReason::NaclIngress => "nacl-ingress",
+            DropReason::TtlExceeded => "ttl-exceeded",
+            DropReason::NoDestination => "no-destination",
+            DropReason::NoPublicIp => "no-public-ip",
+            DropReason::SourceDestCheck => "source-dest-check",
+            DropReason::Malformed => "malformed",
+            DropReason::ConntrackFull => "conntrack-full",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<DropReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub(crate) fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A part of the fabric that acts on packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Component {
+    Eni(EniIdx),
+    /// The security groups of an ENI, together (their rules are a union).
+    SecurityGroups(EniIdx),
+    Nacl(NaclIdx),
+    RouteTable(RouteTableIdx),
+    /// The VPC router (delivery inside the VPC).
+    Vpc(VpcIdx),
+    InternetGateway(IgwIdx),
+    /// The public internet's router.
+    Internet,
+}
+
+impl Component {
+    /// The scenario id that names this component (`drop_at`, `via`). For an
+    /// ENI's security groups: the first group.
+    pub fn id<'t>(&self, t: &'t Topology) -> &'t str {
+        match *self {
+            Component::Eni(e) => &t.eni(e).id,
+            Component::SecurityGroups(e) => {
+                t.eni(e).security_groups.first().map_or(t.eni(e).id.as_str(), |&sg| &t.security_group(sg).id)
+            }
+            Component::Nacl(n) => &t.nacl(n).id,
+            Component::RouteTable(r) => &t.route_table(r).id,
+            Component::Vpc(v) => &t.vpc(v).id,
+            Component::InternetGateway(i) => &t.internet_gateway(i).id,
+            Component::Internet => "internet",
+        }
+    }
+
+    /// Whether `id` names this component. An ENI's security groups answer to the
+    /// id of any of the groups, of the ENI, and of its host.
+    pub fn answers_to(&self, t: &Topology, id: &str) -> bool {
+        match *self {
+            Component::SecurityGroups(e) | Component::Eni(e) => {
+                let eni = t.eni(e);
+                let vpcsim_model::EniOwner::Host(h) = eni.owner;
+                eni.id == id
+                    || t.host(h).id == id
+                    || (matches!(self, Component::SecurityGroups(_))
+                        && eni.security_groups.iter().any(|&sg| t.security_group(sg).id == id))
+            }
+            _ => self.id(t) == id,
+        }
+    }
+}
+
+/// A drop: why, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drop {
+    pub reason: DropReason,
+    pub at: Component,
+}
+
+/// Direction of a filter relative to the ENI or subnet applying it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        })
+    }
+}
+
+/// How a security group decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SgDecision {
+    /// The packet belongs to a flow connection tracking already allowed.
+    Tracked,
+    /// An ICMP error about a tracked flow.
+    Related,
+    /// This rule of this group allowed it (a new flow, now tracked).
+    Rule { sg: SgIdx, index: usize },
+    /// No rule of any of the ENI's groups allows it.
+    Denied,
+}
+
+/// How a network ACL decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NaclDecision {
+    /// The first rule that matched, by number.
+    Rule { number: u16, action: Action },
+    /// No rule matched: the final `*` denies.
+    ImplicitDeny,
+}
+
+impl NaclDecision {
+    pub fn allows(self) -> bool {
+        matches!(self, NaclDecision::Rule { action: Action::Allow, .. })
+    }
+}
+
+/// One step of a frame's way through the fabric.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The frame entered the fabric at this ENI.
+    Sent { eni: EniIdx, packet: Meta },
+    /// ARP or neighbour discovery answered by the router.
+    Resolved { eni: EniIdx, ip: IpAddr },
+    SecurityGroup { eni: EniIdx, direction: Direction, decision: SgDecision },
+    /// A route-table lookup: the winning route (index into the table's routes)
+    /// and the other routes that matched but lost.
+    RouteLookup { table: RouteTableIdx, dest: IpAddr, winner: Option<usize>, beaten: Vec<usize> },
+    Nacl { nacl: NaclIdx, subnet: SubnetIdx, direction: Direction, decision: NaclDecision },
+    /// The packet crossed a gateway or the internet.
+    Crossed { component: Component },
+    Translated { at: Component, side: Side, from: IpAddr, to: IpAddr },
+    Delivered { eni: EniIdx },
+    Dropped { drop: Drop, detail: Option<String> },
+}
+
+/// The trace of one frame. Recording is off unless asked for: the hot path
+/// pays one branch per step.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub enabled: bool,
+    pub steps: Vec<Step>,
+}
+
+impl Trace {
+    pub fn on() -> Trace {
+        Trace { enabled: true, steps: Vec::new() }
+    }
+
+    pub fn off() -> Trace {
+        Trace::default()
+    }
+
+    #[inline]
+    pub fn record(&mut self, step: impl FnOnce() -> Step) {
+        if self.enabled {
+            self.steps.push(step());
+        }
+    }
+
+    /// Every step, one sentence per line.
+    pub fn render(&self, t: &Topology) -> String {
+        let mut s = String::new();
+        for step in &self.steps {
+            let _ = writeln!(s, "{}", step.render(t));
+        }
+        s
+    }
+}
+
+fn eni_label(t: &Topology, e: EniIdx) -> String {
+    let eni = t.eni(e);
+    let vpcsim_model::EniOwner::Host(h) = eni.owner;
+    format!("{} ({})", t.host(h).id, eni.id)
+}
+
+fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
+    let route = &t.route_table(table).routes[i];
+    let dest = match route.dest {
+        RouteDest::Cidr(c) => c.to_string(),
+        RouteDest::PrefixList(pl) => format!("{} (prefix list)", t.prefix_list(pl).id),
+    };
+    let target = match route.target {
+        RouteTarget::Local => "local".to_string(),
+        RouteTarget::Blackhole => "blackhole".to_string(),
+        RouteTarget::InternetGateway(i) => t.internet_gateway(i).id.clone(),
+        RouteTarget::Eni(e) => eni_label(t, e),
+    };
+    format!("{dest} → {target}")
+}
+
+impl Step {
+    /// The step as a sentence.
+    pub fn render(&self, t: &Topology) -> String {
+        match self {
+            Step::Sent { eni, packet } => format!("{} sends {packet}", eni_label(t, *eni)),
+            Step::Resolved { eni, ip } => format!("router answers {}'s address resolution for {ip}", eni_label(t, *eni)),
+            Step::SecurityGroup { eni, direction, decision } => {
+                let who = eni_label(t, *eni);
+                match decision {
+                    SgDecision::Tracked => {
+                        format!("security groups of {who}, {direction}: allowed, part of a tracked connection")
+                    }
+                    SgDecision::Related => {
+                        format!("security groups of {who}, {direction}: allowed, an ICMP error about a tracked connection")
+                    }
+                    SgDecision::Rule { sg, index } => {
+                        let g = t.security_group(*sg);
+                        let rules = if *direction == Direction::Ingress { &g.ingress } else { &g.egress };
+                        let rule = rules[*index];
+                        let peer = match rule.peer {
+                            vpcsim_model::SgPeer::Cidr(c) => c.to_string(),
+                            vpcsim_model::SgPeer::Sg(s) => format!("members of {}", t.security_group(s).id),
+                            vpcsim_model::SgPeer::PrefixList(p) => format!("prefix list {}", t.prefix_list(p).id),
+                        };
+                        let dir = if *direction == Direction::Ingress { "from" } else { "to" };
+                        format!(
+                            "security group {} {direction} rule #{} allows {} ports {} {dir} {peer}; the connection is now tracked",
+                            g.id,
+                            index + 1,
+                            rule.proto,
+                            rule.ports
+                        )
+                    }
+                    SgDecision::Denied => {
+                        let ids: Vec<&str> =
+                            t.eni(*eni).security_groups.iter().map(|&s| t.security_group(s).id.as_str()).collect();
+                        format!("security groups of {who} [{}], {direction}: no rule allows it", ids.join(", "))
+                    }
+                }
+            }
+            Step::RouteLookup { table, dest, winner, beaten } => {
+                let tb = &t.route_table(*table).id;
+                match winner {
+                    None => format!("route table {tb}: no route matches {dest}"),
+                    Some(w) => {
+                        let mut s = format!("route table {tb}: {dest} matches {}", route_label(t, *table, *w));
+                        if !beaten.is_empty() {
+                            let others: Vec<String> = beaten.iter().map(|&b| route_label(t, *table, b)).collect();
+                            let _ = write!(
+                                s,
+                                " (longest prefix wins; a CIDR route beats a prefix list of the same length) over {}",
+                                others.join(", ")
+                            );
+                        }
+                        s
+                    }
+                }
+            }
+            Step::Nacl { nacl, subnet, direction, decision } => {
+                let n = &t.nacl(*nacl).id;
+                let sn = &t.subnet(*subnet).id;
+                match decision {
+                    NaclDecision::Rule { number, action } => {
+                        format!("network ACL {n} of {sn}, {direction}: rule {number} {action}s")
+                    }
+                    NaclDecision::ImplicitDeny => {
+                        format!("network ACL {n} of {sn}, {direction}: no rule matches, rule * denies")
+                    }
+                }
+            }
+            Step::Crossed { component } => format!("crosses {}", component.id(t)),
+            Step::Translated { at, side, from, to } => {
+                let what = if *side == Side::Source { "source" } else { "destination" };
+                format!("{} translates the {what} {from} → {to}", at.id(t))
+            }
+            Step::Delivered { eni } => format!("delivered to {}", eni_label(t, *eni)),
+            Step::Dropped { drop, detail } => {
+                let mut s = format!("DROPPED at {}: {}", drop.at.id(t), drop.reason);
+                if let Some(d) = detail {
+                    let _ = write!(s, " ({d})");
+                }
+                s
+            }
+        }
+    }
+}
+
+impl From<Malformed> for String {
+    fn from(m: Malformed) -> String {
+        m.to_string()
+    }
+}
