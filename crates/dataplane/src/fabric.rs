@@ -23,12 +23,15 @@ use std::time::Duration;
 
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
-use vpcsim_model::{Attachment, EniIdx, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx, INTERNET_ROUTER_MAC};
+use vpcsim_model::{
+    Attachment, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology,
+    VpcIdx,
+};
 
 use crate::conntrack::{Conntrack, FlowKey};
-use crate::fib::{beaten_routes, Fib, FibEntry};
+use crate::fib::{Fib, FibEntry, beaten_routes};
 use crate::filter::{evaluate_nacl, evaluate_security_groups};
-use crate::packet::{self, Arp, Meta, Parsed, Side, ARP_REQUEST};
+use crate::packet::{self, ARP_REQUEST, Arp, Meta, Parsed, Side};
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 
 /// What happened to a frame.
@@ -102,7 +105,11 @@ pub struct Fabric {
 
 impl Fabric {
     pub fn new(topology: Arc<Topology>) -> Fabric {
-        let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
+        let fibs = topology
+            .route_tables
+            .iter()
+            .map(|rt| Fib::compile(&topology, rt))
+            .collect();
         let mut addresses = Addresses::default();
         for (i, eni) in topology.enis.iter().enumerate() {
             let e = EniIdx::from_index(i);
@@ -114,13 +121,19 @@ impl Fabric {
                         addresses.vpc.insert((vpc, IpAddr::V6(v6)), e);
                     }
                     if let Some(public) = eni.public_ip {
-                        addresses.internet.insert(IpAddr::V4(public), InternetOwner::PublicIp(e, vpc));
+                        addresses
+                            .internet
+                            .insert(IpAddr::V4(public), InternetOwner::PublicIp(e, vpc));
                     }
                 }
                 Attachment::Internet => {
-                    addresses.internet.insert(IpAddr::V4(eni.ipv4), InternetOwner::Host(e));
+                    addresses
+                        .internet
+                        .insert(IpAddr::V4(eni.ipv4), InternetOwner::Host(e));
                     if let Some(v6) = eni.ipv6 {
-                        addresses.internet.insert(IpAddr::V6(v6), InternetOwner::Host(e));
+                        addresses
+                            .internet
+                            .insert(IpAddr::V6(v6), InternetOwner::Host(e));
                     }
                 }
             }
@@ -130,8 +143,17 @@ impl Fabric {
                 addresses.vpc_ipv6.push((net, VpcIdx::from_index(i)));
             }
         }
-        let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
-        Fabric { topology, fibs, addresses, conntrack: Conntrack::default(), counters }
+        let counters = Counters {
+            igw_crossed: vec![0; topology.internet_gateways.len()],
+            ..Counters::default()
+        };
+        Fabric {
+            topology,
+            fibs,
+            addresses,
+            conntrack: Conntrack::default(),
+            counters,
+        }
     }
 
     /// Bounds connection tracking at `capacity` flows.
@@ -173,9 +195,24 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric { topology, fibs, addresses, conntrack, counters } = self;
+        let Fabric {
+            topology,
+            fibs,
+            addresses,
+            conntrack,
+            counters,
+        } = self;
         counters.received += 1;
-        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out };
+        let mut cx = Cx {
+            t: topology,
+            fibs,
+            addresses,
+            conntrack,
+            counters,
+            trace,
+            now,
+            out,
+        };
         let verdict = cx.run(at, frame);
         match verdict {
             Verdict::Deliver(_) => cx.counters.delivered += 1,
@@ -212,16 +249,27 @@ impl Cx<'_> {
     fn run(&mut self, at: EniIdx, frame: &[u8]) -> Verdict {
         let Some(eni) = self.t.enis.get(at.index()) else {
             // A caller bug, not user input: still no panic.
-            return self.dropped(drop(DropReason::Malformed, Component::Internet), Some("unknown ENI".into()));
+            return self.dropped(
+                drop(DropReason::Malformed, Component::Internet),
+                Some("unknown ENI".into()),
+            );
         };
         let mut meta = match packet::parse(frame) {
             Ok(Parsed::Ip(meta)) => meta,
             Ok(Parsed::Arp(arp)) => return self.answer_arp(at, &arp),
-            Err(m) => return self.dropped(drop(DropReason::Malformed, Component::Eni(at)), Some(m.to_string())),
+            Err(m) => {
+                return self.dropped(
+                    drop(DropReason::Malformed, Component::Eni(at)),
+                    Some(m.to_string()),
+                );
+            }
         };
         self.out.clear();
         self.out.extend_from_slice(frame);
-        self.trace.record(|| Step::Sent { eni: at, packet: meta });
+        self.trace.record(|| Step::Sent {
+            eni: at,
+            packet: meta,
+        });
         let result = match eni.attachment {
             Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
             Attachment::Internet => self.sent_on_internet(&mut meta, at),
@@ -248,7 +296,10 @@ impl Cx<'_> {
         self.security_groups(meta, at, Direction::Egress)?;
         let route = self.route_lookup(meta, subnet.route_table)?;
         match route.target {
-            RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
+            RouteTarget::Blackhole => Err(drop(
+                DropReason::Blackhole,
+                Component::RouteTable(subnet.route_table),
+            )),
             RouteTarget::Local => {
                 let leaves = !subnet.contains(meta.dst);
                 if leaves {
@@ -329,7 +380,10 @@ impl Cx<'_> {
                 .vpc
                 .get(&(vpc, meta.src))
                 .and_then(|&e| t.eni(e).public_ip)
-                .ok_or(drop(DropReason::NoPublicIp, Component::InternetGateway(igw)))?;
+                .ok_or(drop(
+                    DropReason::NoPublicIp,
+                    Component::InternetGateway(igw),
+                ))?;
             packet::rewrite_ipv4(self.out, meta, Side::Source, public);
             self.trace.record(|| Step::Translated {
                 at: Component::InternetGateway(igw),
@@ -353,15 +407,18 @@ impl Cx<'_> {
                 self.trace.record(|| Step::Delivered { eni: to });
                 Ok(to)
             }
-            Some(InternetOwner::PublicIp(_, vpc)) => {
-                match t.vpc(vpc).internet_gateway {
-                    Some(igw) => self.igw_in(meta, igw, vpc),
-                    None => Err(drop(DropReason::NoRoute, Component::Internet)),
-                }
-            }
+            Some(InternetOwner::PublicIp(_, vpc)) => match t.vpc(vpc).internet_gateway {
+                Some(igw) => self.igw_in(meta, igw, vpc),
+                None => Err(drop(DropReason::NoRoute, Component::Internet)),
+            },
             None => {
                 let vpc6 = packet::v6(meta.dst)
-                    .and_then(|a| self.addresses.vpc_ipv6.iter().find(|(net, _)| net.contains(&a)))
+                    .and_then(|a| {
+                        self.addresses
+                            .vpc_ipv6
+                            .iter()
+                            .find(|(net, _)| net.contains(&a))
+                    })
                     .map(|&(_, vpc)| vpc);
                 match vpc6.and_then(|vpc| t.vpc(vpc).internet_gateway.map(|igw| (igw, vpc))) {
                     Some((igw, vpc)) => self.igw_in(meta, igw, vpc),
@@ -378,7 +435,8 @@ impl Cx<'_> {
         let at = Component::InternetGateway(igw);
         self.cross(at);
         if let IpAddr::V4(public) = meta.dst
-            && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
+            && let Some(InternetOwner::PublicIp(owner, _)) =
+                self.addresses.internet.get(&meta.dst).copied()
         {
             let private = t.eni(owner).ipv4;
             packet::rewrite_ipv4(self.out, meta, Side::Destination, private);
@@ -419,7 +477,9 @@ impl Cx<'_> {
             table,
             dest: meta.dst,
             winner: found.map(|e| e.route),
-            beaten: found.map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route)).unwrap_or_default(),
+            beaten: found
+                .map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route))
+                .unwrap_or_default(),
         });
         found.ok_or(drop(DropReason::NoRoute, Component::RouteTable(table)))
     }
@@ -427,7 +487,12 @@ impl Cx<'_> {
     fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
         let nacl = self.t.subnet(s).nacl;
         let decision = evaluate_nacl(self.t.nacl(nacl), direction, meta);
-        self.trace.record(|| Step::Nacl { nacl, subnet: s, direction, decision });
+        self.trace.record(|| Step::Nacl {
+            nacl,
+            subnet: s,
+            direction,
+            decision,
+        });
         if decision.allows() {
             Ok(())
         } else {
@@ -448,7 +513,11 @@ impl Cx<'_> {
         let key = FlowKey::new(eni, direction, meta);
         let at = Component::SecurityGroups(eni);
         if self.conntrack.track(&key, direction, meta, now) {
-            self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Tracked });
+            self.trace.record(|| Step::SecurityGroup {
+                eni,
+                direction,
+                decision: SgDecision::Tracked,
+            });
             return Ok(());
         }
         if meta.is_icmp_error()
@@ -457,18 +526,29 @@ impl Cx<'_> {
             // The quoted packet went the other way through this ENI.
             let quoted = FlowKey::from_parts(eni, opposite(direction), proto, src, dst, sp, dp);
             if self.conntrack.get(&quoted).is_some_and(|e| e.expires > now) {
-                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Related });
+                self.trace.record(|| Step::SecurityGroup {
+                    eni,
+                    direction,
+                    decision: SgDecision::Related,
+                });
                 return Ok(());
             }
         }
         let addresses = self.addresses;
         let member_of = |sg: SgIdx, ip: IpAddr| {
             let vpc = t.security_group(sg).vpc;
-            addresses.vpc.get(&(vpc, ip)).is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
+            addresses
+                .vpc
+                .get(&(vpc, ip))
+                .is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
         };
         match evaluate_security_groups(t, &t.eni(eni).security_groups, direction, meta, member_of) {
             Some((sg, index)) => {
-                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Rule { sg, index } });
+                self.trace.record(|| Step::SecurityGroup {
+                    eni,
+                    direction,
+                    decision: SgDecision::Rule { sg, index },
+                });
                 if self.conntrack.open(key, direction, meta, now) {
                     Ok(())
                 } else {
@@ -476,7 +556,11 @@ impl Cx<'_> {
                 }
             }
             None => {
-                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Denied });
+                self.trace.record(|| Step::SecurityGroup {
+                    eni,
+                    direction,
+                    decision: SgDecision::Denied,
+                });
                 let reason = match direction {
                     Direction::Ingress => DropReason::SgIngress,
                     Direction::Egress => DropReason::SgEgress,
@@ -513,7 +597,10 @@ impl Cx<'_> {
         match mac {
             Some(mac) => {
                 packet::arp_reply(self.out, arp, mac, arp.target_ip);
-                self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V4(arp.target_ip) });
+                self.trace.record(|| Step::Resolved {
+                    eni: at,
+                    ip: IpAddr::V4(arp.target_ip),
+                });
                 Verdict::Reply(at)
             }
             None => Verdict::Absorbed,
