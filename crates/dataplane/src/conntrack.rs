@@ -45,15 +45,7 @@ pub struct FlowKey {
 impl FlowKey {
     /// The key of `meta` at `eni`, going `direction`.
     pub fn new(eni: EniIdx, direction: Direction, meta: &Meta) -> FlowKey {
-        Self::from_parts(
-            eni,
-            direction,
-            meta.proto,
-            meta.src,
-            meta.dst,
-            meta.src_port,
-            meta.dst_port,
-        )
+        Self::from_parts(eni, direction, meta.proto, meta.src, meta.dst, meta.src_port, meta.dst_port)
     }
 
     pub fn from_parts(
@@ -66,22 +58,12 @@ impl FlowKey {
         dst_port: u16,
     ) -> FlowKey {
         match direction {
-            Direction::Egress => FlowKey {
-                eni,
-                proto,
-                local: src,
-                remote: dst,
-                local_port: src_port,
-                remote_port: dst_port,
-            },
-            Direction::Ingress => FlowKey {
-                eni,
-                proto,
-                local: dst,
-                remote: src,
-                local_port: dst_port,
-                remote_port: src_port,
-            },
+            Direction::Egress => {
+                FlowKey { eni, proto, local: src, remote: dst, local_port: src_port, remote_port: dst_port }
+            }
+            Direction::Ingress => {
+                FlowKey { eni, proto, local: dst, remote: src, local_port: dst_port, remote_port: src_port }
+            }
         }
     }
 }
@@ -122,11 +104,7 @@ impl Default for Conntrack {
 
 impl Conntrack {
     pub fn with_capacity(capacity: usize) -> Conntrack {
-        Conntrack {
-            entries: FxHashMap::default(),
-            capacity,
-            stats: ConntrackStats::default(),
-        }
+        Conntrack { entries: FxHashMap::default(), capacity, stats: ConntrackStats::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -151,13 +129,7 @@ impl Conntrack {
 
     /// Whether `meta`, going `direction` at the key's ENI, belongs to a live
     /// tracked flow; if so the entry's timers are refreshed.
-    pub fn track(
-        &mut self,
-        key: &FlowKey,
-        direction: Direction,
-        meta: &Meta,
-        now: Duration,
-    ) -> bool {
+    pub fn track(&mut self, key: &FlowKey, direction: Direction, meta: &Meta, now: Duration) -> bool {
         let Some(entry) = self.entries.get_mut(key) else {
             return false;
         };
@@ -168,8 +140,7 @@ impl Conntrack {
         }
         // An echo flow carries requests one way and replies the other: a request
         // coming the other way is a new flow of its own.
-        if (meta.is_echo_request() && direction != entry.opened)
-            || (meta.is_echo_reply() && direction == entry.opened)
+        if (meta.is_echo_request() && direction != entry.opened) || (meta.is_echo_reply() && direction == entry.opened)
         {
             return false;
         }
@@ -189,14 +160,8 @@ impl Conntrack {
                 return false;
             }
         }
-        let mut entry = Entry {
-            opened: direction,
-            expires: now,
-            answered: false,
-            fin_out: false,
-            fin_in: false,
-            reset: false,
-        };
+        let mut entry =
+            Entry { opened: direction, expires: now, answered: false, fin_out: false, fin_in: false, reset: false };
         entry.expires = now + refreshed_timeout(&mut entry, direction, meta);
         self.entries.insert(key, entry);
         self.stats.inserted += 1;

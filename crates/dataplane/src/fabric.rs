@@ -23,10 +23,7 @@ use std::time::Duration;
 
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
-use vpcsim_model::{
-    Attachment, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology,
-    VpcIdx,
-};
+use vpcsim_model::{Attachment, Protocol, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx};
 
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::fib::{Fib, FibEntry, beaten_routes};
@@ -105,11 +102,7 @@ pub struct Fabric {
 
 impl Fabric {
     pub fn new(topology: Arc<Topology>) -> Fabric {
-        let fibs = topology
-            .route_tables
-            .iter()
-            .map(|rt| Fib::compile(&topology, rt))
-            .collect();
+        let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
         let mut addresses = Addresses::default();
         for (i, eni) in topology.enis.iter().enumerate() {
             let e = EniIdx::from_index(i);
@@ -121,19 +114,13 @@ impl Fabric {
                         addresses.vpc.insert((vpc, IpAddr::V6(v6)), e);
                     }
                     if let Some(public) = eni.public_ip {
-                        addresses
-                            .internet
-                            .insert(IpAddr::V4(public), InternetOwner::PublicIp(e, vpc));
+                        addresses.internet.insert(IpAddr::V4(public), InternetOwner::PublicIp(e, vpc));
                     }
                 }
                 Attachment::Internet => {
-                    addresses
-                        .internet
-                        .insert(IpAddr::V4(eni.ipv4), InternetOwner::Host(e));
+                    addresses.internet.insert(IpAddr::V4(eni.ipv4), InternetOwner::Host(e));
                     if let Some(v6) = eni.ipv6 {
-                        addresses
-                            .internet
-                            .insert(IpAddr::V6(v6), InternetOwner::Host(e));
+                        addresses.internet.insert(IpAddr::V6(v6), InternetOwner::Host(e));
                     }
                 }
             }
@@ -143,17 +130,8 @@ impl Fabric {
                 addresses.vpc_ipv6.push((net, VpcIdx::from_index(i)));
             }
         }
-        let counters = Counters {
-            igw_crossed: vec![0; topology.internet_gateways.len()],
-            ..Counters::default()
-        };
-        Fabric {
-            topology,
-            fibs,
-            addresses,
-            conntrack: Conntrack::default(),
-            counters,
-        }
+        let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
+        Fabric { topology, fibs, addresses, conntrack: Conntrack::default(), counters }
     }
 
     /// Bounds connection tracking at `capacity` flows.
@@ -195,24 +173,9 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric {
-            topology,
-            fibs,
-            addresses,
-            conntrack,
-            counters,
-        } = self;
+        let Fabric { topology, fibs, addresses, conntrack, counters } = self;
         counters.received += 1;
-        let mut cx = Cx {
-            t: topology,
-            fibs,
-            addresses,
-            conntrack,
-            counters,
-            trace,
-            now,
-            out,
-        };
+        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out };
         let verdict = cx.run(at, frame);
         match verdict {
             Verdict::Deliver(_) => cx.counters.delivered += 1,
@@ -249,27 +212,21 @@ impl Cx<'_> {
     fn run(&mut self, at: EniIdx, frame: &[u8]) -> Verdict {
         let Some(eni) = self.t.enis.get(at.index()) else {
             // A caller bug, not user input: still no panic.
-            return self.dropped(
-                drop(DropReason::Malformed, Component::Internet),
-                Some("unknown ENI".into()),
-            );
+            return self.dropped(drop(DropReason::Malformed, Component::Internet), Some("unknown ENI".into()));
         };
         let mut meta = match packet::parse(frame) {
             Ok(Parsed::Ip(meta)) => meta,
             Ok(Parsed::Arp(arp)) => return self.answer_arp(at, &arp),
             Err(m) => {
-                return self.dropped(
-                    drop(DropReason::Malformed, Component::Eni(at)),
-                    Some(m.to_string()),
-                );
+                return self.dropped(drop(DropReason::Malformed, Component::Eni(at)), Some(m.to_string()));
             }
         };
+        if meta.proto == Protocol::ICMPV6 && meta.icmp.is_some_and(|(t, _)| packet::NDP_TYPES.contains(&t)) {
+            return self.answer_ndp(at, &meta, frame);
+        }
         self.out.clear();
         self.out.extend_from_slice(frame);
-        self.trace.record(|| Step::Sent {
-            eni: at,
-            packet: meta,
-        });
+        self.trace.record(|| Step::Sent { eni: at, packet: meta });
         let result = match eni.attachment {
             Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
             Attachment::Internet => self.sent_on_internet(&mut meta, at),
@@ -296,10 +253,7 @@ impl Cx<'_> {
         self.security_groups(meta, at, Direction::Egress)?;
         let route = self.route_lookup(meta, subnet.route_table)?;
         match route.target {
-            RouteTarget::Blackhole => Err(drop(
-                DropReason::Blackhole,
-                Component::RouteTable(subnet.route_table),
-            )),
+            RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
             RouteTarget::Local => {
                 let leaves = !subnet.contains(meta.dst);
                 if leaves {
@@ -380,10 +334,7 @@ impl Cx<'_> {
                 .vpc
                 .get(&(vpc, meta.src))
                 .and_then(|&e| t.eni(e).public_ip)
-                .ok_or(drop(
-                    DropReason::NoPublicIp,
-                    Component::InternetGateway(igw),
-                ))?;
+                .ok_or(drop(DropReason::NoPublicIp, Component::InternetGateway(igw)))?;
             packet::rewrite_ipv4(self.out, meta, Side::Source, public);
             self.trace.record(|| Step::Translated {
                 at: Component::InternetGateway(igw),
@@ -413,12 +364,7 @@ impl Cx<'_> {
             },
             None => {
                 let vpc6 = packet::v6(meta.dst)
-                    .and_then(|a| {
-                        self.addresses
-                            .vpc_ipv6
-                            .iter()
-                            .find(|(net, _)| net.contains(&a))
-                    })
+                    .and_then(|a| self.addresses.vpc_ipv6.iter().find(|(net, _)| net.contains(&a)))
                     .map(|&(_, vpc)| vpc);
                 match vpc6.and_then(|vpc| t.vpc(vpc).internet_gateway.map(|igw| (igw, vpc))) {
                     Some((igw, vpc)) => self.igw_in(meta, igw, vpc),
@@ -435,8 +381,7 @@ impl Cx<'_> {
         let at = Component::InternetGateway(igw);
         self.cross(at);
         if let IpAddr::V4(public) = meta.dst
-            && let Some(InternetOwner::PublicIp(owner, _)) =
-                self.addresses.internet.get(&meta.dst).copied()
+            && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
         {
             let private = t.eni(owner).ipv4;
             packet::rewrite_ipv4(self.out, meta, Side::Destination, private);
@@ -477,9 +422,7 @@ impl Cx<'_> {
             table,
             dest: meta.dst,
             winner: found.map(|e| e.route),
-            beaten: found
-                .map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route))
-                .unwrap_or_default(),
+            beaten: found.map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route)).unwrap_or_default(),
         });
         found.ok_or(drop(DropReason::NoRoute, Component::RouteTable(table)))
     }
@@ -487,12 +430,7 @@ impl Cx<'_> {
     fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
         let nacl = self.t.subnet(s).nacl;
         let decision = evaluate_nacl(self.t.nacl(nacl), direction, meta);
-        self.trace.record(|| Step::Nacl {
-            nacl,
-            subnet: s,
-            direction,
-            decision,
-        });
+        self.trace.record(|| Step::Nacl { nacl, subnet: s, direction, decision });
         if decision.allows() {
             Ok(())
         } else {
@@ -513,11 +451,7 @@ impl Cx<'_> {
         let key = FlowKey::new(eni, direction, meta);
         let at = Component::SecurityGroups(eni);
         if self.conntrack.track(&key, direction, meta, now) {
-            self.trace.record(|| Step::SecurityGroup {
-                eni,
-                direction,
-                decision: SgDecision::Tracked,
-            });
+            self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Tracked });
             return Ok(());
         }
         if meta.is_icmp_error()
@@ -526,29 +460,18 @@ impl Cx<'_> {
             // The quoted packet went the other way through this ENI.
             let quoted = FlowKey::from_parts(eni, opposite(direction), proto, src, dst, sp, dp);
             if self.conntrack.get(&quoted).is_some_and(|e| e.expires > now) {
-                self.trace.record(|| Step::SecurityGroup {
-                    eni,
-                    direction,
-                    decision: SgDecision::Related,
-                });
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Related });
                 return Ok(());
             }
         }
         let addresses = self.addresses;
         let member_of = |sg: SgIdx, ip: IpAddr| {
             let vpc = t.security_group(sg).vpc;
-            addresses
-                .vpc
-                .get(&(vpc, ip))
-                .is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
+            addresses.vpc.get(&(vpc, ip)).is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
         };
         match evaluate_security_groups(t, &t.eni(eni).security_groups, direction, meta, member_of) {
             Some((sg, index)) => {
-                self.trace.record(|| Step::SecurityGroup {
-                    eni,
-                    direction,
-                    decision: SgDecision::Rule { sg, index },
-                });
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Rule { sg, index } });
                 if self.conntrack.open(key, direction, meta, now) {
                     Ok(())
                 } else {
@@ -556,11 +479,7 @@ impl Cx<'_> {
                 }
             }
             None => {
-                self.trace.record(|| Step::SecurityGroup {
-                    eni,
-                    direction,
-                    decision: SgDecision::Denied,
-                });
+                self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Denied });
                 let reason = match direction {
                     Direction::Ingress => DropReason::SgIngress,
                     Direction::Egress => DropReason::SgEgress,
@@ -597,14 +516,52 @@ impl Cx<'_> {
         match mac {
             Some(mac) => {
                 packet::arp_reply(self.out, arp, mac, arp.target_ip);
-                self.trace.record(|| Step::Resolved {
-                    eni: at,
-                    ip: IpAddr::V4(arp.target_ip),
-                });
+                self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V4(arp.target_ip) });
                 Verdict::Reply(at)
             }
             None => Verdict::Absorbed,
         }
+    }
+}
+
+impl Cx<'_> {
+    /// Neighbour discovery, IPv6's ARP: the router answers solicitations for its
+    /// address in the subnet (base + 1) and for the ENIs of the subnet; the
+    /// internet's router for everything but the asking host. Other
+    /// neighbour-discovery messages stay on the link.
+    fn answer_ndp(&mut self, at: EniIdx, meta: &Meta, frame: &[u8]) -> Verdict {
+        let target = match meta.icmp {
+            Some((packet::NEIGHBOUR_SOLICITATION, _)) => packet::ns_target(frame, meta),
+            _ => None,
+        };
+        let (Some(target), IpAddr::V6(asker_ip)) = (target, meta.src) else {
+            return Verdict::Absorbed;
+        };
+        let t = self.t;
+        let eni = t.eni(at);
+        let answer = match eni.attachment {
+            Attachment::Subnet(s) => {
+                let subnet = t.subnet(s);
+                if subnet.router_ipv6() == Some(target) {
+                    Some((subnet.router_mac, true))
+                } else {
+                    self.addresses
+                        .vpc
+                        .get(&(subnet.vpc, IpAddr::V6(target)))
+                        .filter(|&&e| e != at && t.eni(e).subnet() == Some(s))
+                        .map(|&e| (t.eni(e).mac, false))
+                }
+            }
+            Attachment::Internet => (eni.ipv6 != Some(target)).then_some((INTERNET_ROUTER_MAC, true)),
+        };
+        let Some((mac, router)) = answer else {
+            return Verdict::Absorbed;
+        };
+        let mut asker_mac = [0; 6];
+        asker_mac.copy_from_slice(&frame[6..12]);
+        packet::neighbour_advertisement(self.out, (asker_mac, asker_ip), target, mac, router);
+        self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V6(target) });
+        Verdict::Reply(at)
     }
 }
 

@@ -40,22 +40,14 @@ trait Addr: Copy + Eq + std::hash::Hash {
 impl Addr for u32 {
     #[inline]
     fn masked(self, len: u8) -> u32 {
-        if len == 0 {
-            0
-        } else {
-            self & (u32::MAX << (32 - u32::from(len)))
-        }
+        if len == 0 { 0 } else { self & (u32::MAX << (32 - u32::from(len))) }
     }
 }
 
 impl Addr for u128 {
     #[inline]
     fn masked(self, len: u8) -> u128 {
-        if len == 0 {
-            0
-        } else {
-            self & (u128::MAX << (128 - u32::from(len)))
-        }
+        if len == 0 { 0 } else { self & (u128::MAX << (128 - u32::from(len))) }
     }
 }
 
@@ -64,11 +56,7 @@ impl<A: Addr> Lpm<A> {
         let slot = match self.lengths.iter().position(|&l| l == len) {
             Some(i) => i,
             None => {
-                let at = self
-                    .lengths
-                    .iter()
-                    .position(|&l| l < len)
-                    .unwrap_or(self.lengths.len());
+                let at = self.lengths.iter().position(|&l| l < len).unwrap_or(self.lengths.len());
                 self.lengths.insert(at, len);
                 self.maps.insert(at, FxHashMap::default());
                 at
@@ -118,24 +106,15 @@ impl Fib {
         for (i, route) in table.routes.iter().enumerate() {
             let rank = rank(route.dest, route.origin);
             let mut add = |prefix: IpNet| {
-                let entry = FibEntry {
-                    route: i,
-                    target: route.target,
-                    prefix,
-                    rank,
-                };
+                let entry = FibEntry { route: i, target: route.target, prefix, rank };
                 match prefix {
                     IpNet::V4(n) => fib.v4.insert(u32::from(n.network()), n.prefix_len(), entry),
-                    IpNet::V6(n) => fib
-                        .v6
-                        .insert(u128::from(n.network()), n.prefix_len(), entry),
+                    IpNet::V6(n) => fib.v6.insert(u128::from(n.network()), n.prefix_len(), entry),
                 }
             };
             match route.dest {
                 RouteDest::Cidr(c) => add(c),
-                RouteDest::PrefixList(pl) => {
-                    t.prefix_list(pl).entries.iter().copied().for_each(add)
-                }
+                RouteDest::PrefixList(pl) => t.prefix_list(pl).entries.iter().copied().for_each(add),
             }
         }
         fib
@@ -162,13 +141,9 @@ pub fn beaten_routes(t: &Topology, table: &RouteTable, dest: IpAddr, winner: usi
         .filter_map(|(i, r)| {
             let len = match r.dest {
                 RouteDest::Cidr(c) => c.contains(&dest).then_some(c.prefix_len()),
-                RouteDest::PrefixList(pl) => t
-                    .prefix_list(pl)
-                    .entries
-                    .iter()
-                    .filter(|e| e.contains(&dest))
-                    .map(|e| e.prefix_len())
-                    .max(),
+                RouteDest::PrefixList(pl) => {
+                    t.prefix_list(pl).entries.iter().filter(|e| e.contains(&dest)).map(|e| e.prefix_len()).max()
+                }
             }?;
             Some((len, i))
         })

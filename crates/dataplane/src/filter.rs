@@ -42,10 +42,7 @@ pub fn evaluate_nacl(nacl: &Nacl, direction: Direction, meta: &Meta) -> NaclDeci
     for rule in rules {
         // An IPv4 CIDR never matches an IPv6 packet, nor the reverse.
         if rule.cidr.contains(&addr) && l4_matches(rule.proto, rule.ports, meta) {
-            return NaclDecision::Rule {
-                number: rule.number,
-                action: rule.action,
-            };
+            return NaclDecision::Rule { number: rule.number, action: rule.action };
         }
     }
     NaclDecision::ImplicitDeny

@@ -66,18 +66,12 @@ impl Meta {
 
     /// Whether this is an ICMP echo request (v4 type 8, v6 type 128).
     pub fn is_echo_request(&self) -> bool {
-        matches!(
-            (self.proto, self.icmp),
-            (Protocol::ICMP, Some((8, _))) | (Protocol::ICMPV6, Some((128, _)))
-        )
+        matches!((self.proto, self.icmp), (Protocol::ICMP, Some((8, _))) | (Protocol::ICMPV6, Some((128, _))))
     }
 
     /// Whether this is an ICMP echo reply (v4 type 0, v6 type 129).
     pub fn is_echo_reply(&self) -> bool {
-        matches!(
-            (self.proto, self.icmp),
-            (Protocol::ICMP, Some((0, _))) | (Protocol::ICMPV6, Some((129, _)))
-        )
+        matches!((self.proto, self.icmp), (Protocol::ICMP, Some((0, _))) | (Protocol::ICMPV6, Some((129, _))))
     }
 
     /// Whether this is an ICMP error that quotes another packet (destination
@@ -96,12 +90,7 @@ impl fmt::Display for Meta {
         let proto = Protocol::from_number(self.proto);
         match self.proto {
             Protocol::TCP | Protocol::UDP if !self.fragment => {
-                write!(
-                    f,
-                    "{proto} {} → {}",
-                    SockAddr(self.src, self.src_port),
-                    SockAddr(self.dst, self.dst_port)
-                )?;
+                write!(f, "{proto} {} → {}", SockAddr(self.src, self.src_port), SockAddr(self.dst, self.dst_port))?;
                 if self.proto == Protocol::TCP {
                     write!(f, " [{}]", TcpFlags(self.tcp_flags))?;
                 }
@@ -134,13 +123,7 @@ struct TcpFlags(u8);
 
 impl fmt::Display for TcpFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (TCP_SYN, "SYN"),
-            (TCP_FIN, "FIN"),
-            (TCP_RST, "RST"),
-            (0x08, "PSH"),
-            (TCP_ACK, "ACK"),
-        ];
+        let names = [(TCP_SYN, "SYN"), (TCP_FIN, "FIN"), (TCP_RST, "RST"), (0x08, "PSH"), (TCP_ACK, "ACK")];
         let mut first = true;
         for (bit, name) in names {
             if self.0 & bit != 0 {
@@ -167,11 +150,7 @@ fn icmp_name(proto: u8, t: u8, c: u8) -> String {
         (Protocol::ICMPV6, 136) => "neighbour advertisement",
         _ => "",
     };
-    if known.is_empty() {
-        format!("type {t} code {c}")
-    } else {
-        known.to_string()
-    }
+    if known.is_empty() { format!("type {t} code {c}") } else { known.to_string() }
 }
 
 /// Why a frame could not be read.
@@ -188,9 +167,7 @@ pub enum Malformed {
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Malformed::Unparsable => {
-                f.write_str("the frame cannot be parsed (truncated or bad header)")
-            }
+            Malformed::Unparsable => f.write_str("the frame cannot be parsed (truncated or bad header)"),
             Malformed::UnsupportedEthertype(t) => write!(f, "unsupported ethertype {t:#06x}"),
             Malformed::BadArp => f.write_str("ARP that is not Ethernet/IPv4"),
         }
@@ -328,27 +305,16 @@ pub fn quoted_flow(frame: &[u8], meta: &Meta) -> Option<(u8, IpAddr, IpAddr, u16
         let ihl = usize::from(*inner.first()? & 0x0f) * 4;
         let a: [u8; 4] = inner.get(12..16)?.try_into().ok()?;
         let b: [u8; 4] = inner.get(16..20)?.try_into().ok()?;
-        (
-            *inner.get(9)?,
-            IpAddr::from(a),
-            IpAddr::from(b),
-            inner.get(ihl..)?,
-        )
+        (*inner.get(9)?, IpAddr::from(a), IpAddr::from(b), inner.get(ihl..)?)
     } else {
         let a: [u8; 16] = inner.get(8..24)?.try_into().ok()?;
         let b: [u8; 16] = inner.get(24..40)?.try_into().ok()?;
-        (
-            *inner.get(6)?,
-            IpAddr::from(a),
-            IpAddr::from(b),
-            inner.get(40..)?,
-        )
+        (*inner.get(6)?, IpAddr::from(a), IpAddr::from(b), inner.get(40..)?)
     };
     let (sp, dp) = match proto {
-        Protocol::TCP | Protocol::UDP => (
-            u16::from_be_bytes([*l4.first()?, *l4.get(1)?]),
-            u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]),
-        ),
+        Protocol::TCP | Protocol::UDP => {
+            (u16::from_be_bytes([*l4.first()?, *l4.get(1)?]), u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]))
+        }
         Protocol::ICMP | Protocol::ICMPV6 => {
             let id = u16::from_be_bytes([*l4.get(4)?, *l4.get(5)?]);
             (id, id)
@@ -421,10 +387,7 @@ pub fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr
 }
 
 fn words(b: &[u8; 4]) -> [u16; 2] {
-    [
-        u16::from_be_bytes([b[0], b[1]]),
-        u16::from_be_bytes([b[2], b[3]]),
-    ]
+    [u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]])]
 }
 
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over each replaced 16-bit word.
@@ -451,6 +414,44 @@ pub fn arp_reply(out: &mut Vec<u8>, request: &Arp, mac: [u8; 6], ip: Ipv4Addr) {
     out.extend_from_slice(&ip.octets());
     out.extend_from_slice(&request.sender_mac);
     out.extend_from_slice(&request.sender_ip.octets());
+}
+
+/// ICMPv6 neighbour-discovery types (router solicitation .. redirect).
+pub const NDP_TYPES: std::ops::RangeInclusive<u8> = 133..=137;
+pub const NEIGHBOUR_SOLICITATION: u8 = 135;
+
+/// The target address of a neighbour solicitation.
+pub fn ns_target(frame: &[u8], meta: &Meta) -> Option<Ipv6Addr> {
+    let l4 = meta.l4?;
+    let b: [u8; 16] = frame.get(l4 + 8..l4 + 24)?.try_into().ok()?;
+    Some(Ipv6Addr::from(b))
+}
+
+/// Builds a neighbour advertisement answering a solicitation from `asker`
+/// (MAC, IPv6 address): `mac` owns `target`. Hop limit 255, source = target,
+/// with the target link-layer address option, as RFC 4861 and smoltcp want.
+pub fn neighbour_advertisement(
+    out: &mut Vec<u8>,
+    asker: ([u8; 6], Ipv6Addr),
+    target: Ipv6Addr,
+    mac: [u8; 6],
+    router: bool,
+) {
+    use etherparse::{icmpv6::NeighborAdvertisementHeader, Icmpv6Type, PacketBuilder};
+    out.clear();
+    let dst = if asker.1.is_unspecified() { Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1) } else { asker.1 };
+    let mut payload = [0u8; 24];
+    payload[..16].copy_from_slice(&target.octets());
+    payload[16] = 2; // target link-layer address
+    payload[17] = 1; // length in units of 8 bytes
+    payload[18..24].copy_from_slice(&mac);
+    let na = NeighborAdvertisementHeader { router, solicited: !asker.1.is_unspecified(), r#override: true };
+    let built = PacketBuilder::ethernet2(mac, asker.0)
+        .ipv6(target.octets(), dst.octets(), 255)
+        .icmpv6(Icmpv6Type::NeighborAdvertisement(na))
+        .write(out, &payload);
+    // Writing into a Vec cannot fail, and the sizes are fixed.
+    debug_assert!(built.is_ok());
 }
 
 /// The IPv6 address as `Ipv6Addr`, if it is one.
@@ -481,28 +482,16 @@ mod tests {
     /// Asserts that the IPv4 header checksum and the TCP/UDP checksum are right.
     fn assert_checksums(frame: &[u8]) {
         let p = SlicedPacket::from_ethernet(frame).unwrap();
-        let Some(NetSlice::Ipv4(ip)) = &p.net else {
-            panic!("not IPv4")
-        };
+        let Some(NetSlice::Ipv4(ip)) = &p.net else { panic!("not IPv4") };
         let h = ip.header().to_header();
-        assert_eq!(
-            h.header_checksum,
-            h.calc_header_checksum(),
-            "IPv4 header checksum"
-        );
+        assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
         match &p.transport {
             Some(TransportSlice::Tcp(tcp)) => {
-                let want = tcp
-                    .to_header()
-                    .calc_checksum_ipv4(&h, tcp.payload())
-                    .unwrap();
+                let want = tcp.to_header().calc_checksum_ipv4(&h, tcp.payload()).unwrap();
                 assert_eq!(tcp.checksum(), want, "TCP checksum");
             }
             Some(TransportSlice::Udp(udp)) => {
-                let want = udp
-                    .to_header()
-                    .calc_checksum_ipv4(&h, udp.payload())
-                    .unwrap();
+                let want = udp.to_header().calc_checksum_ipv4(&h, udp.payload()).unwrap();
                 assert_eq!(udp.checksum(), want, "UDP checksum");
             }
             _ => {}
@@ -512,13 +501,8 @@ mod tests {
     #[test]
     fn parse_reads_the_fields_rules_need() {
         let frame = tcp_v4();
-        let Ok(Parsed::Ip(m)) = parse(&frame) else {
-            panic!()
-        };
-        assert_eq!(
-            (m.src_port, m.dst_port, m.proto, m.ttl),
-            (40000, 443, 6, 64)
-        );
+        let Ok(Parsed::Ip(m)) = parse(&frame) else { panic!() };
+        assert_eq!((m.src_port, m.dst_port, m.proto, m.ttl), (40000, 443, 6, 64));
         assert_eq!(m.tcp_flags & TCP_SYN, TCP_SYN);
         assert_eq!(m.l3, 14);
         assert_eq!(m.l4, Some(34));
@@ -528,9 +512,7 @@ mod tests {
     #[test]
     fn ttl_decrement_keeps_the_header_checksum_right() {
         let mut frame = tcp_v4();
-        let Ok(Parsed::Ip(mut m)) = parse(&frame) else {
-            panic!()
-        };
+        let Ok(Parsed::Ip(mut m)) = parse(&frame) else { panic!() };
         for _ in 0..63 {
             decrement_ttl(&mut frame, &mut m);
             assert_checksums(&frame);
@@ -541,22 +523,14 @@ mod tests {
     #[test]
     fn address_rewrite_keeps_ip_and_tcp_checksums_right() {
         let mut frame = tcp_v4();
-        let Ok(Parsed::Ip(mut m)) = parse(&frame) else {
-            panic!()
-        };
-        for addr in [
-            Ipv4Addr::new(54, 0, 0, 10),
-            Ipv4Addr::new(255, 255, 255, 255),
-            Ipv4Addr::new(0, 0, 0, 0),
-        ] {
+        let Ok(Parsed::Ip(mut m)) = parse(&frame) else { panic!() };
+        for addr in [Ipv4Addr::new(54, 0, 0, 10), Ipv4Addr::new(255, 255, 255, 255), Ipv4Addr::new(0, 0, 0, 0)] {
             rewrite_ipv4(&mut frame, &mut m, Side::Source, addr);
             assert_checksums(&frame);
             rewrite_ipv4(&mut frame, &mut m, Side::Destination, addr);
             assert_checksums(&frame);
         }
-        let Ok(Parsed::Ip(again)) = parse(&frame) else {
-            panic!()
-        };
+        let Ok(Parsed::Ip(again)) = parse(&frame) else { panic!() };
         assert_eq!(again.src, IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0)));
     }
 
@@ -568,15 +542,8 @@ mod tests {
             .udp(5000, 53)
             .write(&mut frame, b"query")
             .unwrap();
-        let Ok(Parsed::Ip(mut m)) = parse(&frame) else {
-            panic!()
-        };
-        rewrite_ipv4(
-            &mut frame,
-            &mut m,
-            Side::Source,
-            Ipv4Addr::new(203, 0, 113, 99),
-        );
+        let Ok(Parsed::Ip(mut m)) = parse(&frame) else { panic!() };
+        rewrite_ipv4(&mut frame, &mut m, Side::Source, Ipv4Addr::new(203, 0, 113, 99));
         assert_checksums(&frame);
     }
 
@@ -585,35 +552,19 @@ mod tests {
         // Port unreachable quoting a UDP packet 10.0.2.20:53 <- 10.0.1.10:5000.
         let inner = {
             let mut f = Vec::new();
-            PacketBuilder::ipv4([10, 0, 1, 10], [10, 0, 2, 20], 64)
-                .udp(5000, 53)
-                .write(&mut f, b"abcd")
-                .unwrap();
+            PacketBuilder::ipv4([10, 0, 1, 10], [10, 0, 2, 20], 64).udp(5000, 53).write(&mut f, b"abcd").unwrap();
             f
         };
         let mut frame = Vec::new();
         PacketBuilder::ethernet2([2; 6], [3; 6])
             .ipv4([10, 0, 2, 20], [10, 0, 1, 10], 64)
-            .icmpv4(etherparse::Icmpv4Type::DestinationUnreachable(
-                etherparse::icmpv4::DestUnreachableHeader::Port,
-            ))
+            .icmpv4(etherparse::Icmpv4Type::DestinationUnreachable(etherparse::icmpv4::DestUnreachableHeader::Port))
             .write(&mut frame, &inner[..28])
             .unwrap();
-        let Ok(Parsed::Ip(m)) = parse(&frame) else {
-            panic!()
-        };
+        let Ok(Parsed::Ip(m)) = parse(&frame) else { panic!() };
         assert!(m.is_icmp_error());
         let q = quoted_flow(&frame, &m).unwrap();
-        assert_eq!(
-            q,
-            (
-                17,
-                "10.0.1.10".parse().unwrap(),
-                "10.0.2.20".parse().unwrap(),
-                5000,
-                53
-            )
-        );
+        assert_eq!(q, (17, "10.0.1.10".parse().unwrap(), "10.0.2.20".parse().unwrap(), 5000, 53));
     }
 
     #[test]
@@ -626,9 +577,7 @@ mod tests {
         };
         let mut out = Vec::new();
         arp_reply(&mut out, &req, [2, 1, 0, 0, 0, 0], req.target_ip);
-        let Ok(Parsed::Arp(reply)) = parse(&out) else {
-            panic!("{out:?}")
-        };
+        let Ok(Parsed::Arp(reply)) = parse(&out) else { panic!("{out:?}") };
         assert_eq!(reply.operation, 2);
         assert_eq!(reply.sender_mac, [2, 1, 0, 0, 0, 0]);
         assert_eq!(reply.sender_ip, req.target_ip);

@@ -8,8 +8,8 @@ use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 use vpcsim_model::{
-    Action, EniIdx, IgwIdx, NaclIdx, PortRange, Protocol, RouteDest, RouteTableIdx, RouteTarget,
-    SgIdx, SubnetIdx, Topology, VpcIdx,
+    Action, EniIdx, IgwIdx, NaclIdx, PortRange, Protocol, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx,
+    Topology, VpcIdx,
 };
 
 use crate::packet::{Malformed, Meta, Side};
@@ -115,11 +115,9 @@ impl Component {
     pub fn id<'t>(&self, t: &'t Topology) -> &'t str {
         match *self {
             Component::Eni(e) => &t.eni(e).id,
-            Component::SecurityGroups(e) => t
-                .eni(e)
-                .security_groups
-                .first()
-                .map_or(t.eni(e).id.as_str(), |&sg| &t.security_group(sg).id),
+            Component::SecurityGroups(e) => {
+                t.eni(e).security_groups.first().map_or(t.eni(e).id.as_str(), |&sg| &t.security_group(sg).id)
+            }
             Component::Nacl(n) => &t.nacl(n).id,
             Component::RouteTable(r) => &t.route_table(r).id,
             Component::Vpc(v) => &t.vpc(v).id,
@@ -138,10 +136,7 @@ impl Component {
                 eni.id == id
                     || t.host(h).id == id
                     || (matches!(self, Component::SecurityGroups(_))
-                        && eni
-                            .security_groups
-                            .iter()
-                            .any(|&sg| t.security_group(sg).id == id))
+                        && eni.security_groups.iter().any(|&sg| t.security_group(sg).id == id))
             }
             _ => self.id(t) == id,
         }
@@ -195,13 +190,7 @@ pub enum NaclDecision {
 
 impl NaclDecision {
     pub fn allows(self) -> bool {
-        matches!(
-            self,
-            NaclDecision::Rule {
-                action: Action::Allow,
-                ..
-            }
-        )
+        matches!(self, NaclDecision::Rule { action: Action::Allow, .. })
     }
 }
 
@@ -266,10 +255,7 @@ pub struct Trace {
 
 impl Trace {
     pub fn on() -> Trace {
-        Trace {
-            enabled: true,
-            steps: Vec::new(),
-        }
+        Trace { enabled: true, steps: Vec::new() }
     }
 
     pub fn off() -> Trace {
@@ -316,11 +302,7 @@ fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
 
 /// "all traffic", "tcp port 443", "tcp ports 1024-65535", "icmp type 8", "all udp".
 fn describe_match(proto: Protocol, ports: PortRange) -> String {
-    let kind = if matches!(proto, Protocol::Icmp | Protocol::Icmpv6) {
-        "type"
-    } else {
-        "port"
-    };
+    let kind = if matches!(proto, Protocol::Icmp | Protocol::Icmpv6) { "type" } else { "port" };
     match (proto, ports) {
         (Protocol::All, _) => "all traffic".to_string(),
         (p, r) if r.is_all() || !p.has_ports() => format!("all {p}"),
@@ -334,21 +316,14 @@ impl Step {
     pub fn render(&self, t: &Topology) -> String {
         match self {
             Step::Sent { eni, packet } => format!("{} sends {packet}", eni_label(t, *eni)),
-            Step::Resolved { eni, ip } => format!(
-                "router answers {}'s address resolution for {ip}",
-                eni_label(t, *eni)
-            ),
-            Step::SecurityGroup {
-                eni,
-                direction,
-                decision,
-            } => {
+            Step::Resolved { eni, ip } => {
+                format!("router answers {}'s address resolution for {ip}", eni_label(t, *eni))
+            }
+            Step::SecurityGroup { eni, direction, decision } => {
                 let who = eni_label(t, *eni);
                 match decision {
                     SgDecision::Tracked => {
-                        format!(
-                            "security groups of {who}, {direction}: allowed, part of a tracked connection"
-                        )
+                        format!("security groups of {who}, {direction}: allowed, part of a tracked connection")
                     }
                     SgDecision::Related => {
                         format!(
@@ -357,11 +332,7 @@ impl Step {
                     }
                     SgDecision::Rule { sg, index } => {
                         let g = t.security_group(*sg);
-                        let rules = if *direction == Direction::Ingress {
-                            &g.ingress
-                        } else {
-                            &g.egress
-                        };
+                        let rules = if *direction == Direction::Ingress { &g.ingress } else { &g.egress };
                         let rule = rules[*index];
                         let peer = match rule.peer {
                             vpcsim_model::SgPeer::Cidr(c) => c.to_string(),
@@ -372,11 +343,7 @@ impl Step {
                                 format!("prefix list {}", t.prefix_list(p).id)
                             }
                         };
-                        let dir = if *direction == Direction::Ingress {
-                            "from"
-                        } else {
-                            "to"
-                        };
+                        let dir = if *direction == Direction::Ingress { "from" } else { "to" };
                         format!(
                             "security group {} {direction} rule #{} allows {} {dir} {peer}; the connection is now tracked",
                             g.id,
@@ -385,36 +352,20 @@ impl Step {
                         )
                     }
                     SgDecision::Denied => {
-                        let ids: Vec<&str> = t
-                            .eni(*eni)
-                            .security_groups
-                            .iter()
-                            .map(|&s| t.security_group(s).id.as_str())
-                            .collect();
-                        format!(
-                            "security groups of {who} [{}], {direction}: no rule allows it",
-                            ids.join(", ")
-                        )
+                        let ids: Vec<&str> =
+                            t.eni(*eni).security_groups.iter().map(|&s| t.security_group(s).id.as_str()).collect();
+                        format!("security groups of {who} [{}], {direction}: no rule allows it", ids.join(", "))
                     }
                 }
             }
-            Step::RouteLookup {
-                table,
-                dest,
-                winner,
-                beaten,
-            } => {
+            Step::RouteLookup { table, dest, winner, beaten } => {
                 let tb = &t.route_table(*table).id;
                 match winner {
                     None => format!("route table {tb}: no route matches {dest}"),
                     Some(w) => {
-                        let mut s = format!(
-                            "route table {tb}: {dest} matches {}",
-                            route_label(t, *table, *w)
-                        );
+                        let mut s = format!("route table {tb}: {dest} matches {}", route_label(t, *table, *w));
                         if !beaten.is_empty() {
-                            let others: Vec<String> =
-                                beaten.iter().map(|&b| route_label(t, *table, b)).collect();
+                            let others: Vec<String> = beaten.iter().map(|&b| route_label(t, *table, b)).collect();
                             let _ = write!(
                                 s,
                                 " (longest prefix wins; a CIDR route beats a prefix list of the same length) over {}",
@@ -425,61 +376,28 @@ impl Step {
                     }
                 }
             }
-            Step::Nacl {
-                nacl,
-                subnet,
-                direction,
-                decision,
-            } => {
+            Step::Nacl { nacl, subnet, direction, decision } => {
                 let n = &t.nacl(*nacl).id;
                 let sn = &t.subnet(*subnet).id;
                 match decision {
                     NaclDecision::Rule { number, action } => {
-                        let verb = if *action == Action::Allow {
-                            "allows"
-                        } else {
-                            "denies"
-                        };
+                        let verb = if *action == Action::Allow { "allows" } else { "denies" };
                         let acl = t.nacl(*nacl);
-                        let rules = if *direction == Direction::Ingress {
-                            &acl.ingress
-                        } else {
-                            &acl.egress
-                        };
-                        let what =
-                            rules
-                                .iter()
-                                .find(|r| r.number == *number)
-                                .map_or(String::new(), |r| {
-                                    let dir = if *direction == Direction::Ingress {
-                                        "from"
-                                    } else {
-                                        "to"
-                                    };
-                                    format!(
-                                        " ({} {dir} {})",
-                                        describe_match(r.proto, r.ports),
-                                        r.cidr
-                                    )
-                                });
-                        format!(
-                            "network ACL {n} of {sn}, {direction}: rule {number}{what} {verb} it"
-                        )
+                        let rules = if *direction == Direction::Ingress { &acl.ingress } else { &acl.egress };
+                        let what = rules.iter().find(|r| r.number == *number).map_or(String::new(), |r| {
+                            let dir = if *direction == Direction::Ingress { "from" } else { "to" };
+                            format!(" ({} {dir} {})", describe_match(r.proto, r.ports), r.cidr)
+                        });
+                        format!("network ACL {n} of {sn}, {direction}: rule {number}{what} {verb} it")
                     }
                     NaclDecision::ImplicitDeny => {
-                        format!(
-                            "network ACL {n} of {sn}, {direction}: no rule matches, rule * denies"
-                        )
+                        format!("network ACL {n} of {sn}, {direction}: no rule matches, rule * denies")
                     }
                 }
             }
             Step::Crossed { component } => format!("crosses {}", component.id(t)),
             Step::Translated { at, side, from, to } => {
-                let what = if *side == Side::Source {
-                    "source"
-                } else {
-                    "destination"
-                };
+                let what = if *side == Side::Source { "source" } else { "destination" };
                 format!("{} translates the {what} {from} → {to}", at.id(t))
             }
             Step::Delivered { eni } => format!("delivered to {}", eni_label(t, *eni)),

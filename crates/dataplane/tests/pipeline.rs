@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use etherparse::{NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
 use vpcsim_dataplane::packet::{Parsed, parse};
-use vpcsim_dataplane::{
-    Component, Direction, DropReason, Fabric, NaclDecision, SgDecision, Step, Trace, Verdict,
-};
+use vpcsim_dataplane::{Component, Direction, DropReason, Fabric, NaclDecision, SgDecision, Step, Trace, Verdict};
 use vpcsim_model::{Action, EniIdx, Topology};
 
 const NET: &str = r#"
@@ -176,25 +174,13 @@ struct Sent {
 
 impl Sent {
     fn delivered_to(&self, net: &Net, host: &str) {
-        assert_eq!(
-            self.verdict,
-            Verdict::Deliver(net.eni(host)),
-            "trace:\n{}",
-            self.text
-        );
+        assert_eq!(self.verdict, Verdict::Deliver(net.eni(host)), "trace:\n{}", self.text);
     }
 
     fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
-        let Verdict::Drop(d) = self.verdict else {
-            panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text)
-        };
+        let Verdict::Drop(d) = self.verdict else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
         assert_eq!(d.reason, reason, "trace:\n{}", self.text);
-        assert!(
-            d.at.answers_to(&net.t, at),
-            "dropped at {:?}, expected {at}\ntrace:\n{}",
-            d.at,
-            self.text
-        );
+        assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
     }
 
     fn route_winner(&self) -> (Option<usize>, Vec<usize>) {
@@ -222,21 +208,12 @@ impl Net {
     }
 
     fn from(src: &str) -> Net {
-        let t = Arc::new(
-            vpcsim_scenario::load_str(src, "fixture.toml").unwrap_or_else(|e| panic!("{e}")),
-        );
-        Net {
-            fabric: Fabric::new(Arc::clone(&t)),
-            t,
-            now: Duration::ZERO,
-        }
+        let t = Arc::new(vpcsim_scenario::load_str(src, "fixture.toml").unwrap_or_else(|e| panic!("{e}")));
+        Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO }
     }
 
     fn eni(&self, host: &str) -> EniIdx {
-        let h = self
-            .t
-            .host_by_id(host)
-            .unwrap_or_else(|| panic!("no host {host}"));
+        let h = self.t.host_by_id(host).unwrap_or_else(|| panic!("no host {host}"));
         self.t.host(h).eni
     }
 
@@ -259,16 +236,9 @@ impl Net {
     fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
         let mut out = Vec::new();
         let mut trace = Trace::on();
-        let verdict = self
-            .fabric
-            .process(self.now, self.eni(host), frame, &mut out, &mut trace);
+        let verdict = self.fabric.process(self.now, self.eni(host), frame, &mut out, &mut trace);
         let text = trace.render(&self.t);
-        Sent {
-            verdict,
-            out,
-            trace,
-            text,
-        }
+        Sent { verdict, out, trace, text }
     }
 
     fn tcp(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16, flags: Tcp) -> Vec<u8> {
@@ -276,16 +246,7 @@ impl Net {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn tcp_ttl(
-        &self,
-        host: &str,
-        src: &str,
-        dst: &str,
-        sport: u16,
-        dport: u16,
-        flags: Tcp,
-        ttl: u8,
-    ) -> Vec<u8> {
+    fn tcp_ttl(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16, flags: Tcp, ttl: u8) -> Vec<u8> {
         let b = builder(self.mac(host), src, dst, ttl).tcp(sport, dport, 1000, 64240);
         let b = match flags {
             Tcp::Syn => b.syn(),
@@ -311,18 +272,10 @@ impl Net {
     }
 }
 
-fn builder(
-    mac: [u8; 6],
-    src: &str,
-    dst: &str,
-    ttl: u8,
-) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+fn builder(mac: [u8; 6], src: &str, dst: &str, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
     // Hosts send to the router's MAC; the fabric rewrites it anyway.
     let eth = PacketBuilder::ethernet2(mac, [0x02, 0x01, 0, 0, 0, 0]);
-    match (
-        src.parse::<IpAddr>().unwrap(),
-        dst.parse::<IpAddr>().unwrap(),
-    ) {
+    match (src.parse::<IpAddr>().unwrap(), dst.parse::<IpAddr>().unwrap()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), ttl),
         (IpAddr::V6(s), IpAddr::V6(d)) => eth.ipv6(s.octets(), d.octets(), ttl),
         _ => panic!("mixed families"),
@@ -335,36 +288,16 @@ fn assert_checksums(frame: &[u8]) {
     match (&p.net, &p.transport) {
         (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) => {
             let h = ip.header().to_header();
-            assert_eq!(
-                h.header_checksum,
-                h.calc_header_checksum(),
-                "IPv4 header checksum"
-            );
-            assert_eq!(
-                tcp.checksum(),
-                tcp.to_header()
-                    .calc_checksum_ipv4(&h, tcp.payload())
-                    .unwrap(),
-                "TCP checksum"
-            );
+            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
+            assert_eq!(tcp.checksum(), tcp.to_header().calc_checksum_ipv4(&h, tcp.payload()).unwrap(), "TCP checksum");
         }
         (Some(NetSlice::Ipv6(ip)), Some(TransportSlice::Tcp(tcp))) => {
             let h = ip.header().to_header();
-            assert_eq!(
-                tcp.checksum(),
-                tcp.to_header()
-                    .calc_checksum_ipv6(&h, tcp.payload())
-                    .unwrap(),
-                "TCP checksum"
-            );
+            assert_eq!(tcp.checksum(), tcp.to_header().calc_checksum_ipv6(&h, tcp.payload()).unwrap(), "TCP checksum");
         }
         (Some(NetSlice::Ipv4(ip)), _) => {
             let h = ip.header().to_header();
-            assert_eq!(
-                h.header_checksum,
-                h.calc_header_checksum(),
-                "IPv4 header checksum"
-            );
+            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
         }
         _ => {}
     }
@@ -375,88 +308,47 @@ fn assert_checksums(frame: &[u8]) {
 #[test]
 fn a_24_beats_a_16_beats_the_default_route() {
     let mut net = Net::new();
-    let to_24 = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "198.51.100.7", 40000, 80, Tcp::Syn),
-    );
+    let to_24 = net.send("web1", &net.tcp("web1", "10.0.1.10", "198.51.100.7", 40000, 80, Tcp::Syn));
     to_24.delivered_to(&net, "client");
     let (winner, beaten) = to_24.route_winner();
     assert_eq!(winner, Some(net.route("rtb-web", "198.51.100.0/24")));
-    assert_eq!(
-        beaten,
-        vec![
-            net.route("rtb-web", "198.51.0.0/16"),
-            net.route("rtb-web", "0.0.0.0/0")
-        ]
-    );
+    assert_eq!(beaten, vec![net.route("rtb-web", "198.51.0.0/16"), net.route("rtb-web", "0.0.0.0/0")]);
 
-    let to_16 = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "198.51.5.5", 40001, 80, Tcp::Syn),
-    );
+    let to_16 = net.send("web1", &net.tcp("web1", "10.0.1.10", "198.51.5.5", 40001, 80, Tcp::Syn));
     to_16.delivered_to(&net, "fw");
-    assert_eq!(
-        to_16.route_winner().0,
-        Some(net.route("rtb-web", "198.51.0.0/16"))
-    );
+    assert_eq!(to_16.route_winner().0, Some(net.route("rtb-web", "198.51.0.0/16")));
 
-    let to_default = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "8.8.8.8", 40002, 80, Tcp::Syn),
-    );
-    assert_eq!(
-        to_default.route_winner().0,
-        Some(net.route("rtb-web", "0.0.0.0/0"))
-    );
+    let to_default = net.send("web1", &net.tcp("web1", "10.0.1.10", "8.8.8.8", 40002, 80, Tcp::Syn));
+    assert_eq!(to_default.route_winner().0, Some(net.route("rtb-web", "0.0.0.0/0")));
     // Out through the internet gateway, and nobody on the internet owns 8.8.8.8.
     to_default.dropped(DropReason::NoRoute, "internet", &net);
-    assert!(to_default.trace.steps.contains(&Step::Crossed {
-        component: Component::InternetGateway(vpcsim_model::IgwIdx(0))
-    }));
+    assert!(
+        to_default
+            .trace
+            .steps
+            .contains(&Step::Crossed { component: Component::InternetGateway(vpcsim_model::IgwIdx(0)) })
+    );
 }
 
 #[test]
 fn a_prefix_list_route_beats_the_default_route_and_loses_to_a_more_specific_cidr() {
     let mut net = Net::new();
-    let in_list = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "203.0.113.9", 40000, 443, Tcp::Syn),
-    );
+    let in_list = net.send("web1", &net.tcp("web1", "10.0.1.10", "203.0.113.9", 40000, 443, Tcp::Syn));
     in_list.delivered_to(&net, "fw");
-    assert_eq!(
-        in_list.route_winner().0,
-        Some(net.route("rtb-web", "pl-office"))
-    );
-    assert!(
-        in_list
-            .route_winner()
-            .1
-            .contains(&net.route("rtb-web", "0.0.0.0/0"))
-    );
+    assert_eq!(in_list.route_winner().0, Some(net.route("rtb-web", "pl-office")));
+    assert!(in_list.route_winner().1.contains(&net.route("rtb-web", "0.0.0.0/0")));
 
-    let more_specific = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "203.0.113.200", 40001, 443, Tcp::Syn),
-    );
+    let more_specific = net.send("web1", &net.tcp("web1", "10.0.1.10", "203.0.113.200", 40001, 443, Tcp::Syn));
     more_specific.dropped(DropReason::Blackhole, "rtb-web", &net);
-    assert_eq!(
-        more_specific.route_winner().0,
-        Some(net.route("rtb-web", "203.0.113.128/25"))
-    );
+    assert_eq!(more_specific.route_winner().0, Some(net.route("rtb-web", "203.0.113.128/25")));
 }
 
 #[test]
 fn a_cidr_route_beats_a_prefix_list_route_of_the_same_length() {
     let mut net = Net::new();
     // rtb-ops: pl-office (203.0.113.0/24) -> blackhole, 203.0.113.0/24 -> igw.
-    let sent = net.send(
-        "fw",
-        &net.tcp("fw", "10.0.3.30", "203.0.113.9", 40000, 443, Tcp::Syn),
-    );
-    assert_eq!(
-        sent.route_winner().0,
-        Some(net.route("rtb-ops", "203.0.113.0/24"))
-    );
+    let sent = net.send("fw", &net.tcp("fw", "10.0.3.30", "203.0.113.9", 40000, 443, Tcp::Syn));
+    assert_eq!(sent.route_winner().0, Some(net.route("rtb-ops", "203.0.113.0/24")));
     // The internet gateway cannot translate an instance without a public IP.
     sent.dropped(DropReason::NoPublicIp, "igw-main", &net);
 }
@@ -464,10 +356,7 @@ fn a_cidr_route_beats_a_prefix_list_route_of_the_same_length() {
 #[test]
 fn a_blackhole_route_drops() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "192.0.2.5", 40000, 443, Tcp::Syn),
-    );
+    let sent = net.send("web1", &net.tcp("web1", "10.0.1.10", "192.0.2.5", 40000, 443, Tcp::Syn));
     sent.dropped(DropReason::Blackhole, "rtb-web", &net);
     assert_eq!(net.fabric.counters().dropped(DropReason::Blackhole), 1);
 }
@@ -476,10 +365,7 @@ fn a_blackhole_route_drops() {
 fn no_matching_route_drops_with_no_route() {
     let mut net = Net::new();
     // rtb-db has only the local routes.
-    let sent = net.send(
-        "db2",
-        &net.tcp("db2", "10.0.2.21", "198.51.100.7", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("db2", &net.tcp("db2", "10.0.2.21", "198.51.100.7", 40000, 80, Tcp::Syn));
     sent.dropped(DropReason::NoRoute, "rtb-db", &net);
     assert_eq!(sent.route_winner(), (None, vec![]));
 }
@@ -487,10 +373,7 @@ fn no_matching_route_drops_with_no_route() {
 #[test]
 fn an_address_nobody_owns_inside_the_vpc_is_dropped_where_the_network_drops_it() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.9.9", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.9.9", 40000, 80, Tcp::Syn));
     sent.dropped(DropReason::NoDestination, "vpc-app", &net);
 }
 
@@ -501,44 +384,30 @@ fn nacl_rules_are_read_in_number_order_and_the_first_match_decides() {
     let mut net = Net::new();
     // Rule 110 (allow all from the VPC) is written first, but rule 100 (deny
     // tcp/22 from subnet-web) has the lower number.
-    let ssh = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.2.20", 40000, 22, Tcp::Syn),
-    );
+    let ssh = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.2.20", 40000, 22, Tcp::Syn));
     ssh.dropped(DropReason::NaclIngress, "acl-db", &net);
     assert!(ssh.trace.steps.iter().any(|s| matches!(
         s,
         Step::Nacl {
             direction: Direction::Ingress,
-            decision: NaclDecision::Rule {
-                number: 100,
-                action: Action::Deny
-            },
+            decision: NaclDecision::Rule { number: 100, action: Action::Deny },
             ..
         }
     )));
     assert!(
-        ssh.text.contains(
-            "acl-db of subnet-db, ingress: rule 100 (tcp port 22 from 10.0.1.0/24) denies it"
-        ),
+        ssh.text.contains("acl-db of subnet-db, ingress: rule 100 (tcp port 22 from 10.0.1.0/24) denies it"),
         "{}",
         ssh.text
     );
 
     // From subnet-ops rule 100 does not match: rule 110 allows.
-    let from_ops = net.send(
-        "fw",
-        &net.tcp("fw", "10.0.3.30", "10.0.2.20", 40000, 22, Tcp::Syn),
-    );
+    let from_ops = net.send("fw", &net.tcp("fw", "10.0.3.30", "10.0.2.20", 40000, 22, Tcp::Syn));
     from_ops.delivered_to(&net, "db1");
     assert!(from_ops.trace.steps.iter().any(|s| matches!(
         s,
         Step::Nacl {
             direction: Direction::Ingress,
-            decision: NaclDecision::Rule {
-                number: 110,
-                action: Action::Allow
-            },
+            decision: NaclDecision::Rule { number: 110, action: Action::Allow },
             ..
         }
     )));
@@ -549,32 +418,19 @@ fn a_custom_nacl_ends_in_an_implicit_deny() {
     let mut net = Net::new();
     // The echo request goes in (rule 110); acl-db's egress has no ICMP rule, so
     // the echo reply meets the final `*`.
-    net.send("web1", &net.ping("web1", "10.0.1.10", "10.0.2.20", false))
-        .delivered_to(&net, "db1");
+    net.send("web1", &net.ping("web1", "10.0.1.10", "10.0.2.20", false)).delivered_to(&net, "db1");
     let reply = net.send("db1", &net.ping("db1", "10.0.2.20", "10.0.1.10", true));
     reply.dropped(DropReason::NaclEgress, "acl-db", &net);
-    assert!(reply.trace.steps.iter().any(|s| matches!(
-        s,
-        Step::Nacl {
-            decision: NaclDecision::ImplicitDeny,
-            ..
-        }
-    )));
+    assert!(reply.trace.steps.iter().any(|s| matches!(s, Step::Nacl { decision: NaclDecision::ImplicitDeny, .. })));
 }
 
 #[test]
 fn a_nacl_without_ephemeral_ports_kills_the_syn_ack_that_the_security_group_let_through() {
     let mut net = Net::new();
-    let syn = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.2.20", 40000, 5432, Tcp::Syn),
-    );
+    let syn = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.2.20", 40000, 5432, Tcp::Syn));
     syn.delivered_to(&net, "db1");
 
-    let syn_ack = net.send(
-        "db1",
-        &net.tcp("db1", "10.0.2.20", "10.0.1.10", 5432, 40000, Tcp::SynAck),
-    );
+    let syn_ack = net.send("db1", &net.tcp("db1", "10.0.2.20", "10.0.1.10", 5432, 40000, Tcp::SynAck));
     syn_ack.dropped(DropReason::NaclEgress, "acl-db", &net);
     // sg-db has no egress rule at all: connection tracking let the reply out,
     // then the stateless NACL judged it on its own (destination port 40000).
@@ -582,27 +438,13 @@ fn a_nacl_without_ephemeral_ports_kills_the_syn_ack_that_the_security_group_let_
     let sg = steps
         .iter()
         .position(|s| {
-            matches!(
-                s,
-                Step::SecurityGroup {
-                    direction: Direction::Egress,
-                    decision: SgDecision::Tracked,
-                    ..
-                }
-            )
+            matches!(s, Step::SecurityGroup { direction: Direction::Egress, decision: SgDecision::Tracked, .. })
         })
         .expect("the security group passed the reply as tracked");
     let nacl = steps
         .iter()
         .position(|s| {
-            matches!(
-                s,
-                Step::Nacl {
-                    direction: Direction::Egress,
-                    decision: NaclDecision::ImplicitDeny,
-                    ..
-                }
-            )
+            matches!(s, Step::Nacl { direction: Direction::Egress, decision: NaclDecision::ImplicitDeny, .. })
         })
         .expect("the NACL denied it");
     assert!(sg < nacl);
@@ -618,17 +460,11 @@ fn ipv6_follows_the_same_rules_and_ipv4_nacl_rules_do_not_match_it() {
     assert_checksums(&syn.out);
     assert!(syn.trace.steps.iter().any(|s| matches!(
         s,
-        Step::Nacl {
-            direction: Direction::Ingress,
-            decision: NaclDecision::Rule { number: 120, .. },
-            ..
-        }
+        Step::Nacl { direction: Direction::Ingress, decision: NaclDecision::Rule { number: 120, .. }, .. }
     )));
     // acl-db's IPv6 egress rule 200 allows the ephemeral ports: the handshake completes.
-    net.send("db1", &net.tcp("db1", db, web, 5432, 40000, Tcp::SynAck))
-        .delivered_to(&net, "web1");
-    net.send("web1", &net.tcp("web1", web, db, 40000, 5432, Tcp::Ack))
-        .delivered_to(&net, "db1");
+    net.send("db1", &net.tcp("db1", db, web, 5432, 40000, Tcp::SynAck)).delivered_to(&net, "web1");
+    net.send("web1", &net.tcp("web1", web, db, 40000, 5432, Tcp::Ack)).delivered_to(&net, "db1");
 
     // An IPv6 ping finds no ICMPv6 rule in acl-db (rule 110 is IPv4 only).
     let ping = net.send("web1", &net.ping("web1", web, db, false));
@@ -638,35 +474,12 @@ fn ipv6_follows_the_same_rules_and_ipv4_nacl_rules_do_not_match_it() {
 #[test]
 fn ipv6_reaches_the_internet_untranslated() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web1",
-        &net.tcp(
-            "web1",
-            "2600:1f18:aa:101::10",
-            "2001:db8::7",
-            40000,
-            443,
-            Tcp::Syn,
-        ),
-    );
+    let sent = net.send("web1", &net.tcp("web1", "2600:1f18:aa:101::10", "2001:db8::7", 40000, 443, Tcp::Syn));
     sent.delivered_to(&net, "client");
-    assert_eq!(
-        sent.ip().src,
-        "2600:1f18:aa:101::10".parse::<IpAddr>().unwrap()
-    );
+    assert_eq!(sent.ip().src, "2600:1f18:aa:101::10".parse::<IpAddr>().unwrap());
     assert_checksums(&sent.out);
     // The reply comes back in through the gateway; sg-web tracks it.
-    let back = net.send(
-        "client",
-        &net.tcp(
-            "client",
-            "2001:db8::7",
-            "2600:1f18:aa:101::10",
-            443,
-            40000,
-            Tcp::SynAck,
-        ),
-    );
+    let back = net.send("client", &net.tcp("client", "2001:db8::7", "2600:1f18:aa:101::10", 443, 40000, Tcp::SynAck));
     back.delivered_to(&net, "web1");
 }
 
@@ -676,41 +489,22 @@ fn ipv6_reaches_the_internet_untranslated() {
 fn a_security_group_reference_admits_members_only() {
     let mut net = Net::new();
     // web2 is in sg-web.
-    let member = net.send(
-        "web2",
-        &net.tcp("web2", "10.0.1.11", "10.0.2.20", 40000, 5432, Tcp::Syn),
-    );
+    let member = net.send("web2", &net.tcp("web2", "10.0.1.11", "10.0.2.20", 40000, 5432, Tcp::Syn));
     member.delivered_to(&net, "db1");
     assert!(member.text.contains("members of sg-web"), "{}", member.text);
     // fw is not, though the NACL lets it in.
-    let stranger = net.send(
-        "fw",
-        &net.tcp("fw", "10.0.3.30", "10.0.2.20", 40000, 5432, Tcp::Syn),
-    );
+    let stranger = net.send("fw", &net.tcp("fw", "10.0.3.30", "10.0.2.20", 40000, 5432, Tcp::Syn));
     stranger.dropped(DropReason::SgIngress, "sg-db", &net);
 }
 
 #[test]
 fn security_groups_are_stateful_but_allow_no_new_flows_without_a_rule() {
     let mut net = Net::new();
-    net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn),
-    )
-    .delivered_to(&net, "db2");
+    net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn)).delivered_to(&net, "db2");
     // db1's group has no egress rules: it cannot open a connection.
-    let out = net.send(
-        "db1",
-        &net.tcp("db1", "10.0.2.20", "10.0.1.10", 41000, 80, Tcp::Syn),
-    );
+    let out = net.send("db1", &net.tcp("db1", "10.0.2.20", "10.0.1.10", 41000, 80, Tcp::Syn));
     out.dropped(DropReason::SgEgress, "sg-db", &net);
-    assert!(out.trace.steps.iter().any(|s| matches!(
-        s,
-        Step::SecurityGroup {
-            decision: SgDecision::Denied,
-            ..
-        }
-    )));
+    assert!(out.trace.steps.iter().any(|s| matches!(s, Step::SecurityGroup { decision: SgDecision::Denied, .. })));
 }
 
 #[test]
@@ -719,10 +513,7 @@ fn a_tracked_flow_expires() {
     // UDP is tracked for 30 s.
     let udp = |net: &mut Net, from: &str, src: &str, dst: &str, sp: u16, dp: u16| {
         let mut f = Vec::new();
-        builder(net.mac(from), src, dst, 64)
-            .udp(sp, dp)
-            .write(&mut f, b"x")
-            .unwrap();
+        builder(net.mac(from), src, dst, 64).udp(sp, dp).write(&mut f, b"x").unwrap();
         net.send(from, &f)
     };
     // fw (sg-open) can receive anything; web1 opens a UDP flow to it.
@@ -731,40 +522,21 @@ fn a_tracked_flow_expires() {
     // sg-web has no UDP ingress rule: only tracking lets the answer in.
     udp(&mut net, "fw", "10.0.3.30", "10.0.1.10", 53, 40000).delivered_to(&net, "web1");
     net.now = Duration::from_secs(20 + 181);
-    udp(&mut net, "fw", "10.0.3.30", "10.0.1.10", 53, 40000).dropped(
-        DropReason::SgIngress,
-        "sg-web",
-        &net,
-    );
+    udp(&mut net, "fw", "10.0.3.30", "10.0.1.10", 53, 40000).dropped(DropReason::SgIngress, "sg-web", &net);
 }
 
 #[test]
 fn a_full_connection_table_refuses_new_flows_and_counts_them() {
     let t = Arc::new(vpcsim_scenario::load_str(NET, "fixture.toml").unwrap());
-    let mut net = Net {
-        fabric: Fabric::new(Arc::clone(&t)).with_conntrack_capacity(2),
-        t,
-        now: Duration::ZERO,
-    };
+    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)).with_conntrack_capacity(2), t, now: Duration::ZERO };
     // One flow takes two entries: web1's egress and fw's ingress.
-    net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40000, 80, Tcp::Syn),
-    )
-    .delivered_to(&net, "fw");
-    let second = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40001, 80, Tcp::Syn),
-    );
+    net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40000, 80, Tcp::Syn)).delivered_to(&net, "fw");
+    let second = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40001, 80, Tcp::Syn));
     second.dropped(DropReason::ConntrackFull, "sg-web", &net);
     assert_eq!(net.fabric.conntrack().stats.refused, 1);
     assert_eq!(net.fabric.conntrack().len(), 2);
     // The established flow keeps working.
-    net.send(
-        "fw",
-        &net.tcp("fw", "10.0.3.30", "10.0.1.10", 80, 40000, Tcp::SynAck),
-    )
-    .delivered_to(&net, "web1");
+    net.send("fw", &net.tcp("fw", "10.0.3.30", "10.0.1.10", 80, 40000, Tcp::SynAck)).delivered_to(&net, "web1");
 }
 
 // --- Forwarding, rewriting, the internet gateway ------------------------------
@@ -772,10 +544,7 @@ fn a_full_connection_table_refuses_new_flows_and_counts_them() {
 #[test]
 fn across_subnets_the_router_rewrites_macs_and_decrements_the_ttl() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn));
     sent.delivered_to(&net, "db2");
     let db_subnet = net.t.subnets.iter().find(|s| s.id == "subnet-db").unwrap();
     assert_eq!(&sent.out[0..6], &net.mac("db2"));
@@ -783,28 +552,16 @@ fn across_subnets_the_router_rewrites_macs_and_decrements_the_ttl() {
     assert_eq!(sent.ip().ttl, 63);
     assert_checksums(&sent.out);
 
-    let ttl1 = net.send(
-        "web1",
-        &net.tcp_ttl("web1", "10.0.1.10", "10.0.2.21", 40001, 80, Tcp::Syn, 1),
-    );
+    let ttl1 = net.send("web1", &net.tcp_ttl("web1", "10.0.1.10", "10.0.2.21", 40001, 80, Tcp::Syn, 1));
     ttl1.dropped(DropReason::TtlExceeded, "vpc-app", &net);
 }
 
 #[test]
 fn inside_one_subnet_no_nacl_applies_and_the_ttl_is_untouched() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web2",
-        &net.tcp("web2", "10.0.1.11", "10.0.1.10", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("web2", &net.tcp("web2", "10.0.1.11", "10.0.1.10", 40000, 80, Tcp::Syn));
     sent.delivered_to(&net, "web1");
-    assert!(
-        !sent
-            .trace
-            .steps
-            .iter()
-            .any(|s| matches!(s, Step::Nacl { .. }))
-    );
+    assert!(!sent.trace.steps.iter().any(|s| matches!(s, Step::Nacl { .. })));
     assert_eq!(sent.ip().ttl, 64);
     assert_eq!(&sent.out[6..12], &net.mac("web2"));
 }
@@ -812,72 +569,41 @@ fn inside_one_subnet_no_nacl_applies_and_the_ttl_is_untouched() {
 #[test]
 fn the_internet_gateway_translates_a_public_ip_both_ways() {
     let mut net = Net::new();
-    let inbound = net.send(
-        "client",
-        &net.tcp("client", "198.51.100.7", "54.0.0.10", 50000, 80, Tcp::Syn),
-    );
+    let inbound = net.send("client", &net.tcp("client", "198.51.100.7", "54.0.0.10", 50000, 80, Tcp::Syn));
     inbound.delivered_to(&net, "web1");
     assert_eq!(inbound.ip().dst, "10.0.1.10".parse::<IpAddr>().unwrap());
     assert_checksums(&inbound.out);
-    assert!(
-        inbound
-            .text
-            .contains("igw-main translates the destination 54.0.0.10 → 10.0.1.10"),
-        "{}",
-        inbound.text
-    );
+    assert!(inbound.text.contains("igw-main translates the destination 54.0.0.10 → 10.0.1.10"), "{}", inbound.text);
 
-    let reply = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "198.51.100.7", 80, 50000, Tcp::SynAck),
-    );
+    let reply = net.send("web1", &net.tcp("web1", "10.0.1.10", "198.51.100.7", 80, 50000, Tcp::SynAck));
     reply.delivered_to(&net, "client");
     assert_eq!(reply.ip().src, "54.0.0.10".parse::<IpAddr>().unwrap());
     assert_checksums(&reply.out);
 
     // sg-web does not allow port 22 in.
-    let ssh = net.send(
-        "client",
-        &net.tcp("client", "198.51.100.7", "54.0.0.10", 50001, 22, Tcp::Syn),
-    );
+    let ssh = net.send("client", &net.tcp("client", "198.51.100.7", "54.0.0.10", 50001, 22, Tcp::Syn));
     ssh.dropped(DropReason::SgIngress, "sg-web", &net);
     // Private addresses are not reachable from the internet.
-    let private = net.send(
-        "client",
-        &net.tcp("client", "198.51.100.7", "10.0.1.10", 50002, 80, Tcp::Syn),
-    );
+    let private = net.send("client", &net.tcp("client", "198.51.100.7", "10.0.1.10", 50002, 80, Tcp::Syn));
     private.dropped(DropReason::NoRoute, "internet", &net);
 }
 
 #[test]
 fn an_instance_without_a_public_ip_cannot_use_the_internet_gateway() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web2",
-        &net.tcp("web2", "10.0.1.11", "198.51.100.7", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("web2", &net.tcp("web2", "10.0.1.11", "198.51.100.7", 40000, 80, Tcp::Syn));
     sent.dropped(DropReason::NoPublicIp, "igw-main", &net);
 }
 
 #[test]
 fn source_dest_check_stops_spoofing_and_a_middlebox_without_it_forwards() {
     let mut net = Net::new();
-    let spoofed = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.99", "10.0.2.21", 40000, 80, Tcp::Syn),
-    );
+    let spoofed = net.send("web1", &net.tcp("web1", "10.0.1.99", "10.0.2.21", 40000, 80, Tcp::Syn));
     spoofed.dropped(DropReason::SourceDestCheck, "web1", &net);
     // fw has the check off: it receives traffic for 198.51.5.5 (routed to it)...
-    net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "198.51.5.5", 40000, 80, Tcp::Syn),
-    )
-    .delivered_to(&net, "fw");
+    net.send("web1", &net.tcp("web1", "10.0.1.10", "198.51.5.5", 40000, 80, Tcp::Syn)).delivered_to(&net, "fw");
     // ...and may send with another source address.
-    let forwarded = net.send(
-        "fw",
-        &net.tcp("fw", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn),
-    );
+    let forwarded = net.send("fw", &net.tcp("fw", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn));
     forwarded.delivered_to(&net, "db2");
 }
 
@@ -905,23 +631,16 @@ fn the_router_answers_arp_for_itself_and_for_enis_of_the_subnet() {
     };
     let gw = net.send("web1", &arp(&net, [10, 0, 1, 1]));
     assert_eq!(gw.verdict, Verdict::Reply(net.eni("web1")));
-    let Ok(Parsed::Arp(reply)) = parse(&gw.out) else {
-        panic!("no ARP reply")
-    };
+    let Ok(Parsed::Arp(reply)) = parse(&gw.out) else { panic!("no ARP reply") };
     let subnet = net.t.subnets.iter().find(|s| s.id == "subnet-web").unwrap();
     assert_eq!(reply.sender_mac, subnet.router_mac);
     assert_eq!(reply.operation, 2);
 
     let peer = net.send("web1", &arp(&net, [10, 0, 1, 11]));
-    let Ok(Parsed::Arp(reply)) = parse(&peer.out) else {
-        panic!("no ARP reply")
-    };
+    let Ok(Parsed::Arp(reply)) = parse(&peer.out) else { panic!("no ARP reply") };
     assert_eq!(reply.sender_mac, net.mac("web2"));
 
-    assert_eq!(
-        net.send("web1", &arp(&net, [10, 0, 1, 99])).verdict,
-        Verdict::Absorbed
-    );
+    assert_eq!(net.send("web1", &arp(&net, [10, 0, 1, 99])).verdict, Verdict::Absorbed);
 }
 
 // --- Hostile frames -----------------------------------------------------------
@@ -948,10 +667,7 @@ fn malformed_frames_are_dropped_and_counted_never_a_panic() {
     for (i, frame) in cases.iter().enumerate() {
         let sent = net.send("web1", frame);
         sent.dropped(DropReason::Malformed, "web1", &net);
-        assert_eq!(
-            net.fabric.counters().dropped(DropReason::Malformed),
-            i as u64 + 1
-        );
+        assert_eq!(net.fabric.counters().dropped(DropReason::Malformed), i as u64 + 1);
     }
 }
 
@@ -960,14 +676,7 @@ fn random_bytes_and_mutated_frames_never_panic() {
     let mut net = Net::new();
     let seeds = [
         net.tcp("web1", "10.0.1.10", "10.0.2.21", 40000, 80, Tcp::Syn),
-        net.tcp(
-            "web1",
-            "2600:1f18:aa:101::10",
-            "2600:1f18:aa:102::20",
-            40000,
-            5432,
-            Tcp::Syn,
-        ),
+        net.tcp("web1", "2600:1f18:aa:101::10", "2600:1f18:aa:102::20", 40000, 5432, Tcp::Syn),
         net.ping("web1", "10.0.1.10", "10.0.2.20", false),
     ];
     // xorshift64*: deterministic, no dependency.
@@ -1000,23 +709,14 @@ fn random_bytes_and_mutated_frames_never_panic() {
     }
     let c = net.fabric.counters();
     assert_eq!(c.received, frames);
-    assert_eq!(
-        c.delivered + c.replies + c.absorbed + c.total_dropped(),
-        frames
-    );
-    assert!(
-        c.dropped(DropReason::Malformed) > 5_000,
-        "random bytes are mostly unreadable"
-    );
+    assert_eq!(c.delivered + c.replies + c.absorbed + c.total_dropped(), frames);
+    assert!(c.dropped(DropReason::Malformed) > 5_000, "random bytes are mostly unreadable");
 }
 
 #[test]
 fn the_trace_reads_as_a_story() {
     let mut net = Net::new();
-    let sent = net.send(
-        "web1",
-        &net.tcp("web1", "10.0.1.10", "198.51.100.7", 40000, 80, Tcp::Syn),
-    );
+    let sent = net.send("web1", &net.tcp("web1", "10.0.1.10", "198.51.100.7", 40000, 80, Tcp::Syn));
     let want = "\
 web1 (eni-web1) sends tcp 10.0.1.10:40000 → 198.51.100.7:80 [SYN]
 security group sg-web egress rule #1 allows all traffic to 0.0.0.0/0; the connection is now tracked
@@ -1028,4 +728,40 @@ crosses internet
 delivered to client (eni-client)
 ";
     assert_eq!(sent.text, want);
+}
+
+#[test]
+fn the_router_answers_neighbour_solicitations_like_arp() {
+    let mut net = Net::new();
+    let solicit = |net: &Net, target: &str| {
+        let target: std::net::Ipv6Addr = target.parse().unwrap();
+        let t = target.octets();
+        let group = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13], t[14], t[15]];
+        let mut payload = target.octets().to_vec();
+        payload.extend_from_slice(&[1, 1]);
+        payload.extend_from_slice(&net.mac("web1"));
+        let mut f = Vec::new();
+        PacketBuilder::ethernet2(net.mac("web1"), [0x33, 0x33, 0xff, t[13], t[14], t[15]])
+            .ipv6("2600:1f18:aa:101::10".parse::<std::net::Ipv6Addr>().unwrap().octets(), group, 255)
+            .icmpv6(etherparse::Icmpv6Type::NeighborSolicitation)
+            .write(&mut f, &payload)
+            .unwrap();
+        f
+    };
+    let gw = net.send("web1", &solicit(&net, "2600:1f18:aa:101::1"));
+    assert_eq!(gw.verdict, Verdict::Reply(net.eni("web1")));
+    let p = SlicedPacket::from_ethernet(&gw.out).unwrap();
+    let Some(NetSlice::Ipv6(ip)) = &p.net else { panic!("not IPv6") };
+    assert_eq!(ip.header().hop_limit(), 255);
+    assert_eq!(ip.header().source_addr(), "2600:1f18:aa:101::1".parse::<std::net::Ipv6Addr>().unwrap());
+    let Some(TransportSlice::Icmpv6(icmp)) = &p.transport else { panic!("not ICMPv6") };
+    assert!(matches!(icmp.icmp_type(), etherparse::Icmpv6Type::NeighborAdvertisement(h) if h.router && h.solicited));
+    let subnet = net.t.subnets.iter().find(|s| s.id == "subnet-web").unwrap();
+    assert_eq!(&icmp.payload()[18..24], &subnet.router_mac, "target link-layer address option");
+    let Some(etherparse::NetSlice::Ipv6(ip6)) = &p.net else { unreachable!() };
+    let want = icmp.header().icmp_type.calc_checksum(ip6.header().source(), ip6.header().destination(), icmp.payload());
+    assert_eq!(icmp.checksum(), want.unwrap());
+
+    // Nobody owns ::99 in the subnet: no answer.
+    assert_eq!(net.send("web1", &solicit(&net, "2600:1f18:aa:101::99")).verdict, Verdict::Absorbed);
 }
