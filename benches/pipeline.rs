@@ -6,9 +6,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etherparse::PacketBuilder;
-use vpcsim_dataplane::{packet, Fabric, Trace, Verdict};
+use vpcsim_dataplane::{Fabric, Trace, Verdict, packet};
 
 const TWO_SUBNETS: &str = r#"
 name = "bench: two subnets"

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
-use vpcsim_model::{Attachment, Protocol, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx};
+use vpcsim_model::{
+    Attachment, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
+};
 
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::fib::{Fib, FibEntry, beaten_routes};

@@ -437,7 +437,7 @@ pub fn neighbour_advertisement(
     mac: [u8; 6],
     router: bool,
 ) {
-    use etherparse::{icmpv6::NeighborAdvertisementHeader, Icmpv6Type, PacketBuilder};
+    use etherparse::{Icmpv6Type, PacketBuilder, icmpv6::NeighborAdvertisementHeader};
     out.clear();
     let dst = if asker.1.is_unspecified() { Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1) } else { asker.1 };
     let mut payload = [0u8; 24];

@@ -6,8 +6,8 @@
 
 use petgraph::graph::{Graph, NodeIndex};
 
-use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
 use crate::EniIdx;
+use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
@@ -39,8 +39,7 @@ impl TopologyGraph {
     pub fn build(t: &Topology) -> TopologyGraph {
         let mut g = Graph::new();
         let internet = g.add_node(Node::Internet);
-        let vpcs: Vec<NodeIndex> =
-            (0..t.vpcs.len()).map(|i| g.add_node(Node::Vpc(VpcIdx::from_index(i)))).collect();
+        let vpcs: Vec<NodeIndex> = (0..t.vpcs.len()).map(|i| g.add_node(Node::Vpc(VpcIdx::from_index(i)))).collect();
         let subnets: Vec<NodeIndex> = t
             .subnets
             .iter()

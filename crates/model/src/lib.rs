@@ -15,7 +15,7 @@ mod traffic;
 
 pub use graph::{Link, Node, TopologyGraph};
 pub use rules::{Action, NaclRule, PortRange, Protocol, SgPeer, SgRule};
-pub use traffic::{Destination, ExpectedResult, Expectation, Flow, Leg, Request};
+pub use traffic::{Destination, Expectation, ExpectedResult, Flow, Leg, Request};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -1,0 +1,263 @@
+//! Validation of `[[expect]]` and `[[flow]]`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use toml::Spanned;
+use vpcsim_model::{Destination, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request};
+
+use crate::build::{Builder, Kind, a};
+use crate::raw::{RawExpect, RawFlow, RawScenario};
+use crate::values;
+
+/// The default probe timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl Builder<'_> {
+    pub(crate) fn traffic(&mut self, raw: &RawScenario) {
+        for e in &raw.expect {
+            if let Some(x) = self.expectation(e) {
+                self.t.expectations.push(x);
+            }
+        }
+        for f in &raw.flow {
+            if let Some(x) = self.flow(f.get_ref()) {
+                self.t.flows.push(x);
+            }
+        }
+    }
+
+    fn expectation(&mut self, s: &Spanned<RawExpect>) -> Option<Expectation> {
+        let e = s.get_ref();
+        let from = self.source_host(&e.from);
+        let proto = self.traffic_proto(&e.proto);
+        let to = self.destination(&e.to, proto);
+        let port = self.traffic_port(e.port.as_ref(), proto, &e.proto);
+        let at = self.duration(e.at.as_ref(), Duration::ZERO);
+        let timeout = self.duration(e.timeout.as_ref(), DEFAULT_TIMEOUT);
+        if let (Some(t), Some(Duration::ZERO)) = (&e.timeout, timeout) {
+            self.err(t.span(), "`timeout` must be longer than 0");
+        }
+        let result = proto.and_then(|p| self.result(&e.result, p));
+        let request = match &e.request {
+            Some(r) if proto.is_some_and(|p| p != Protocol::Tcp) => {
+                self.err(r.span(), "`request` is sent over a TCP connection: it needs proto = \"tcp\"");
+                None
+            }
+            Some(r) => {
+                let r = r.get_ref();
+                Some(Request { action: r.action.clone(), resource: r.resource.clone(), principal: r.principal.clone() })
+            }
+            None => None,
+        };
+        for v in &e.via {
+            self.known_id(v, "via");
+        }
+        let dropped = result == Some(ExpectedResult::Dropped);
+        let only_when_dropped = |b: &mut Self, key: &str, span: Option<std::ops::Range<usize>>| {
+            if let Some(span) = span
+                && result.is_some()
+                && !dropped
+            {
+                b.err(span, format!("`{key}` describes a drop: it goes with result = \"dropped\""));
+            }
+        };
+        only_when_dropped(self, "drop_reason", e.drop_reason.as_ref().map(|d| d.span()));
+        only_when_dropped(self, "drop_at", e.drop_at.as_ref().map(|d| d.span()));
+        only_when_dropped(self, "on", e.on.as_ref().map(|d| d.span()));
+        if let Some(r) = &e.drop_reason {
+            let ok = !r.get_ref().is_empty() && r.get_ref().chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            if !ok {
+                self.err(
+                    r.span(),
+                    format!("`{}` is not a drop reason (one word like `no-route` or `sg-ingress`)", r.get_ref()),
+                );
+            }
+        }
+        if let Some(d) = &e.drop_at {
+            self.known_id(d, "drop_at");
+        }
+        let on = e.on.as_ref().and_then(|o| match o.get_ref().as_str() {
+            "forward" => Some(Leg::Forward),
+            "return" => Some(Leg::Return),
+            other => {
+                self.err(o.span(), format!("unknown leg `{other}`, expected `forward` or `return`"));
+                None
+            }
+        });
+        let seen_source =
+            e.seen_source.as_ref().and_then(|ip| values::ip(ip.get_ref()).map_err(|m| self.err(ip.span(), m)).ok());
+        let name = e.name.clone().unwrap_or_else(|| {
+            let port = e.port.as_ref().map_or(String::new(), |p| format!("/{}", p.get_ref()));
+            format!("{} -> {} {}{port}", e.from.get_ref(), e.to.get_ref(), e.proto.get_ref())
+        });
+        Some(Expectation {
+            name,
+            from: from?,
+            to: to?,
+            proto: proto?,
+            port: port?,
+            at: at?,
+            timeout: timeout?,
+            request,
+            result: result?,
+            via: e.via.iter().map(|v| v.get_ref().clone()).collect(),
+            drop_reason: e.drop_reason.as_ref().map(|d| d.get_ref().clone()),
+            drop_at: e.drop_at.as_ref().map(|d| d.get_ref().clone()),
+            on: if e.on.is_some() { Some(on?) } else { None },
+            seen_source: if e.seen_source.is_some() { Some(seen_source?) } else { None },
+        })
+    }
+
+    fn flow(&mut self, f: &RawFlow) -> Option<Flow> {
+        let from = self.source_host(&f.from);
+        let proto = self.traffic_proto(&f.proto);
+        let to = self.destination(&f.to, proto);
+        let port = self.traffic_port(f.port.as_ref(), proto, &f.proto);
+        let start = self.duration(f.start.as_ref(), Duration::ZERO);
+        let requests = match &f.requests {
+            None => Some(1),
+            Some(r) => match u32::try_from(*r.get_ref()) {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    self.err(r.span(), format!("`requests` must be between 1 and {}", u32::MAX));
+                    None
+                }
+            },
+        };
+        Some(Flow { from: from?, to: to?, proto: proto?, port: port?, start: start?, requests: requests? })
+    }
+
+    fn source_host(&mut self, r: &Spanned<String>) -> Option<HostIdx> {
+        self.resolve(r, Kind::Host).map(HostIdx::from_index)
+    }
+
+    fn traffic_proto(&mut self, p: &Spanned<String>) -> Option<Protocol> {
+        match p.get_ref().as_str() {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            "icmp" => Some(Protocol::Icmp),
+            "icmpv6" => Some(Protocol::Icmpv6),
+            other => {
+                self.err(p.span(), format!("unknown proto `{other}`, expected one of `tcp`, `udp`, `icmp`, `icmpv6`"));
+                None
+            }
+        }
+    }
+
+    /// `to`: a host id, an IP address or a DNS name, in that order.
+    fn destination(&mut self, r: &Spanned<String>, proto: Option<Protocol>) -> Option<Destination> {
+        let s = r.get_ref();
+        let dest = if let Some(entry) = self.ids.get(s).cloned() {
+            if entry.kind != Kind::Host {
+                let msg =
+                    format!("`{s}` is {}; `to` takes a host id, an IP address or a DNS name", a(entry.kind.table()));
+                self.err(r.span(), msg);
+                return None;
+            }
+            let (host, has_ipv4) = self.host_of(entry.index);
+            // A host id stands for its IPv4 address, which ICMPv6 cannot reach.
+            if proto == Some(Protocol::Icmpv6) {
+                self.err(
+                    r.span(),
+                    format!("a host id in `to` means its IPv4 address; for icmpv6 give `{s}`'s IPv6 address"),
+                );
+                return None;
+            }
+            if !has_ipv4 {
+                self.err(r.span(), format!("`{s}` has no IPv4 address; give its IPv6 address instead of its id"));
+                return None;
+            }
+            Destination::Host(host)
+        } else if let Ok(ip) = s.parse::<IpAddr>() {
+            let family_ok = match proto {
+                Some(Protocol::Icmp) => ip.is_ipv4(),
+                Some(Protocol::Icmpv6) => ip.is_ipv6(),
+                _ => true,
+            };
+            if !family_ok {
+                let want = if ip.is_ipv4() { "icmp" } else { "icmpv6" };
+                self.err(
+                    r.span(),
+                    format!(
+                        "{ip} is an IPv{} address: ping it with proto = \"{want}\"",
+                        if ip.is_ipv4() { 4 } else { 6 }
+                    ),
+                );
+                return None;
+            }
+            Destination::Ip(ip)
+        } else if values::is_dns_name(s) {
+            Destination::Name(s.clone())
+        } else {
+            self.err(r.span(), format!("`{s}` is neither a host id, an IP address nor a well-formed DNS name"));
+            return None;
+        };
+        Some(dest)
+    }
+
+    /// The port: required for TCP and UDP, refused for ICMP. `Some(None)` is a
+    /// valid absent port; `None` an error.
+    fn traffic_port(
+        &mut self,
+        port: Option<&Spanned<i64>>,
+        proto: Option<Protocol>,
+        proto_span: &Spanned<String>,
+    ) -> Option<Option<u16>> {
+        let proto = proto?;
+        let needs_port = matches!(proto, Protocol::Tcp | Protocol::Udp);
+        match port {
+            None if needs_port => {
+                self.err(proto_span.span(), format!("{proto} needs a `port`"));
+                None
+            }
+            None => Some(None),
+            Some(p) if !needs_port => {
+                self.err(p.span(), format!("{proto} has no ports; remove `port`"));
+                None
+            }
+            Some(p) => match u16::try_from(*p.get_ref()) {
+                Ok(n) if n >= 1 => Some(Some(n)),
+                _ => {
+                    self.err(p.span(), format!("port {} is out of range (1-65535)", p.get_ref()));
+                    None
+                }
+            },
+        }
+    }
+
+    fn duration(&mut self, d: Option<&Spanned<String>>, default: Duration) -> Option<Duration> {
+        match d {
+            None => Some(default),
+            Some(d) => values::duration(d.get_ref()).map_err(|m| self.err(d.span(), m)).ok(),
+        }
+    }
+
+    fn result(&mut self, r: &Spanned<String>, proto: Protocol) -> Option<ExpectedResult> {
+        let tcp = proto == Protocol::Tcp;
+        let result = match r.get_ref().as_str() {
+            "connected" if tcp => ExpectedResult::Connected,
+            "refused" if tcp => ExpectedResult::Refused,
+            "denied" if tcp => ExpectedResult::Denied,
+            "replied" if !tcp => ExpectedResult::Replied,
+            "dropped" => ExpectedResult::Dropped,
+            other => {
+                let expected =
+                    if tcp { "`connected`, `refused`, `denied` or `dropped`" } else { "`replied` or `dropped`" };
+                self.err(r.span(), format!("result `{other}` does not apply to {proto}: expected {expected}"));
+                return None;
+            }
+        };
+        Some(result)
+    }
+
+    /// An id an expectation names (`via`, `drop_at`): a resource of the file,
+    /// an implicit one, or a host's network interface (`eni-<host>`).
+    fn known_id(&mut self, r: &Spanned<String>, key: &str) {
+        let s = r.get_ref();
+        let eni = s.strip_prefix("eni-").is_some_and(|h| self.ids.get(h).is_some_and(|e| e.kind == Kind::Host));
+        if !self.ids.contains_key(s) && !eni {
+            self.err(r.span(), format!("unknown id `{s}` in `{key}`"));
+        }
+    }
+}
