@@ -3,11 +3,15 @@
 //! exit codes.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vpcsim_model::Topology;
+use vpcsim_dataplane::Verdict;
+use vpcsim_engine::{ProbeSpec, Segment, SimConfig};
+use vpcsim_model::{Leg, Topology};
 
 #[derive(Parser)]
 #[command(name = "vpcsim", version, about = "A packet-level simulator of AWS VPC networking")]
@@ -24,7 +28,48 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    // Room for `check`, `trace` and `run` once the engine exists.
+    /// Run every `[[expect]]` as a probe of real frames and report which hold.
+    Check {
+        /// Scenario files (TOML).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Send one probe and tell its story hop by hop, forward and return.
+    Trace {
+        /// Scenario file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The host that sends the probe (its id).
+        #[arg(long)]
+        from: String,
+        /// A host id, an IP address, a DNS name.
+        #[arg(long)]
+        to: String,
+        /// tcp, udp, icmp or icmpv6.
+        #[arg(long)]
+        proto: String,
+        /// The destination port (tcp, udp).
+        #[arg(long)]
+        port: Option<i64>,
+        /// When to send, in simulated time (e.g. "2s").
+        #[arg(long)]
+        at: Option<String>,
+        /// How long to wait (default 1s).
+        #[arg(long)]
+        timeout: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Simulate the scenario's flows and report what happened.
+    Run {
+        /// Scenario file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Write one pcap file per subnet (and the internet) into this directory.
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
+    },
 }
 
 /// Why a command did not succeed. Each maps to one exit code in [`Failure::exit_code`].
@@ -32,6 +77,10 @@ enum Failure {
     /// At least one file is not a valid scenario (or could not be read); the
     /// diagnostics are already printed.
     InvalidScenario { invalid: usize, total: usize },
+    /// `check`: some expectations did not hold (already printed).
+    ExpectationsFailed { failed: usize },
+    /// Writing output failed.
+    Io(String),
 }
 
 impl Failure {
@@ -39,6 +88,7 @@ impl Failure {
     /// (`check` will use 1 for failed expectations.)
     fn exit_code(&self) -> u8 {
         match self {
+            Failure::ExpectationsFailed { .. } | Failure::Io(_) => 1,
             Failure::InvalidScenario { .. } => 2,
         }
     }
@@ -48,6 +98,10 @@ impl Failure {
             Failure::InvalidScenario { invalid, total } => {
                 format!("{invalid} of {total} file{} not valid", if *total == 1 { " is" } else { "s are" })
             }
+            Failure::ExpectationsFailed { failed } => {
+                format!("{failed} expectation{} failed", if *failed == 1 { "" } else { "s" })
+            }
+            Failure::Io(e) => e.clone(),
         }
     }
 }
@@ -66,6 +120,11 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Validate { files } => validate(&files),
+        Command::Check { files } => check(&files),
+        Command::Trace { file, from, to, proto, port, at, timeout, json } => {
+            trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout }, json)
+        }
+        Command::Run { file, pcap } => run_flows(&file, pcap.as_deref()),
     }
 }
 
@@ -83,6 +142,167 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         }
     }
     if invalid > 0 { Err(Failure::InvalidScenario { invalid, total: files.len() }) } else { Ok(()) }
+}
+
+/// Loads every file first: nothing is simulated when one is invalid.
+fn load_all(files: &[PathBuf]) -> Result<Vec<(String, Arc<Topology>)>, Failure> {
+    let mut loaded = Vec::new();
+    let mut invalid = 0;
+    for path in files {
+        match vpcsim_scenario::load_file(path) {
+            Ok(t) => loaded.push((path.display().to_string(), Arc::new(t))),
+            Err(diagnostics) => {
+                invalid += 1;
+                eprint!("{diagnostics}");
+            }
+        }
+    }
+    if invalid > 0 { Err(Failure::InvalidScenario { invalid, total: files.len() }) } else { Ok(loaded) }
+}
+
+fn check(files: &[PathBuf]) -> Result<(), Failure> {
+    let loaded = load_all(files)?;
+    let (mut passed, mut failed) = (0, 0);
+    for (file, t) in &loaded {
+        println!("{file}: {}", t.name);
+        for report in vpcsim_engine::check(t, SimConfig::default()) {
+            if report.passed() {
+                passed += 1;
+                println!("  ok    {} ({})", report.name, report.outcome.summary());
+            } else {
+                failed += 1;
+                println!("  FAIL  {}", report.name);
+                for m in &report.mismatches {
+                    println!("        {m}");
+                }
+                for line in report.outcome.render().lines() {
+                    println!("        | {line}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 { Err(Failure::ExpectationsFailed { failed }) } else { Ok(()) }
+}
+
+fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<(), Failure> {
+    let (t, expectation) = vpcsim_scenario::load_file_with_probe(file, probe).map_err(|d| {
+        eprint!("{d}");
+        Failure::InvalidScenario { invalid: 1, total: 1 }
+    })?;
+    let t = Arc::new(t);
+    let outcome = vpcsim_engine::run_probe(Arc::clone(&t), &ProbeSpec::from(&expectation), SimConfig::default());
+    if json {
+        println!("{}", trace_json(&outcome));
+    } else {
+        print!("{}", outcome.render());
+    }
+    Ok(())
+}
+
+fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
+    use serde_json::json;
+    let t = &o.topology;
+    let leg = |l: Leg| if l == Leg::Forward { "forward" } else { "return" };
+    let source = t.host(o.spec.from).eni;
+    let frames: Vec<serde_json::Value> = o
+        .records
+        .iter()
+        .map(|r| {
+            let verdict = match r.verdict {
+                Verdict::Deliver(e) => json!({ "delivered": t.eni(e).id }),
+                Verdict::Reply(e) => json!({ "reply": t.eni(e).id }),
+                Verdict::Drop(d) => json!({ "dropped": { "reason": d.reason.as_str(), "at": d.at.id(t) } }),
+                Verdict::Absorbed => json!("absorbed"),
+            };
+            json!({
+                "time_s": r.time.as_secs_f64(),
+                "leg": leg(if r.from == source { Leg::Forward } else { Leg::Return }),
+                "from": t.eni(r.from).id,
+                "packet": r.packet.map(|p| p.to_string()),
+                "verdict": verdict,
+                "steps": r.steps.iter().map(|s| json!({ "kind": s.kind(), "text": s.render(t) })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "probe": {
+            "from": t.host(o.spec.from).id,
+            "to": o.dest.map(|d| d.to_string()),
+            "proto": o.spec.proto.to_string(),
+            "port": o.spec.port,
+            "at_s": o.spec.at.as_secs_f64(),
+            "timeout_s": o.spec.timeout.as_secs_f64(),
+        },
+        "result": o.result.as_str(),
+        "drop": o.drop.as_ref().map(|d| json!({
+            "reason": d.reason,
+            "at": d.at.map(|c| c.id(t).to_string()),
+            "on": leg(d.leg),
+        })),
+        "via": o.crossed.iter().map(|c| c.id(t)).collect::<Vec<_>>(),
+        "seen_source": o.seen_source.map(|s| s.to_string()),
+        "frames": frames,
+    })
+}
+
+fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
+    let loaded = load_all(&[file.to_path_buf()])?;
+    let Some((name, t)) = loaded.into_iter().next() else { return Ok(()) };
+    let config = SimConfig { capture: pcap.is_some(), ..SimConfig::default() };
+    let bar = indicatif::ProgressBar::new(1000);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} simulated {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = vpcsim_engine::run(&t, config, |now, end| {
+        if end > Duration::ZERO {
+            bar.set_position((now.as_secs_f64() / end.as_secs_f64() * 1000.0) as u64);
+            bar.set_message(format!("{:.3}s of {:.3}s", now.as_secs_f64(), end.as_secs_f64()));
+        }
+    });
+    bar.finish_and_clear();
+    println!("{name}: {}", t.name);
+    if let Some(d) = &t.description {
+        println!("  {d}");
+    }
+    println!("simulated {:.3}s, {} frames through the fabric", report.ended_at.as_secs_f64(), report.frames);
+    if report.flows.is_empty() {
+        println!("no flows in this scenario ([[flow]] tables drive `run`)");
+    }
+    println!("flows:");
+    for f in &report.flows {
+        let drops: Vec<String> = f.drops.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        println!(
+            "  {}: {} requests, {} succeeded, {} refused, {} failed; {} bytes sent, {} received{}",
+            f.label,
+            f.requests,
+            f.succeeded,
+            f.refused,
+            f.failed,
+            f.bytes_sent,
+            f.bytes_received,
+            if drops.is_empty() { String::new() } else { format!("; drops: {}", drops.join(", ")) }
+        );
+    }
+    println!("components:");
+    for (id, c) in &report.components {
+        println!("  {id}: {} forwarded, {} dropped", c.forwarded, c.dropped);
+    }
+    if let Some(dir) = pcap {
+        std::fs::create_dir_all(dir).map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
+        for (segment, capture) in report.sim.captures() {
+            let name = match segment {
+                Segment::Subnet(s) => t.subnet(*s).id.replace('/', "_"),
+                Segment::Internet => "internet".to_string(),
+            };
+            let path = dir.join(format!("{name}.pcap"));
+            std::fs::write(&path, capture.bytes())
+                .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))?;
+            println!("wrote {} ({} frames)", path.display(), capture.frames());
+        }
+    }
+    Ok(())
 }
 
 /// "1 VPC, 2 subnets, 1 route table (1 implicit main), ...": resources vpcsim

@@ -312,6 +312,21 @@ fn describe_match(proto: Protocol, ports: PortRange) -> String {
 }
 
 impl Step {
+    /// A short name for the kind of step (for machine-readable traces).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Sent { .. } => "sent",
+            Step::Resolved { .. } => "resolved",
+            Step::SecurityGroup { .. } => "security-group",
+            Step::RouteLookup { .. } => "route-lookup",
+            Step::Nacl { .. } => "network-acl",
+            Step::Crossed { .. } => "crossed",
+            Step::Translated { .. } => "translated",
+            Step::Delivered { .. } => "delivered",
+            Step::Dropped { .. } => "dropped",
+        }
+    }
+
     /// The step as a sentence.
     pub fn render(&self, t: &Topology) -> String {
         match self {

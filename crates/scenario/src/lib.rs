@@ -51,3 +51,64 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Topology, Diagnostics> 
     };
     build::build(&raw, &map).map_err(|errors| Diagnostics { errors })
 }
+
+/// A probe asked for on the command line (`vpcsim trace`), in the words of an
+/// `[[expect]]`.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeArgs {
+    pub from: String,
+    pub to: String,
+    pub proto: String,
+    pub port: Option<i64>,
+    pub at: Option<String>,
+    pub timeout: Option<String>,
+}
+
+/// Loads a scenario file and a probe into it. The probe is validated by exactly
+/// the rules of an `[[expect]]`: it is one, appended to the file's text. Errors
+/// in the probe name the command line instead of a line of the file.
+pub fn load_file_with_probe(
+    path: &Path,
+    probe: &ProbeArgs,
+) -> Result<(Topology, vpcsim_model::Expectation), Diagnostics> {
+    let name = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| Diagnostics {
+        errors: vec![Diagnostic::whole_file(&name, format!("cannot read the file: {e}"))],
+    })?;
+    // The file must stand on its own first.
+    load_str(&source, &name)?;
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let mut text = source.clone();
+    text.push_str("\n[[expect]]\nname = \"trace\"\nresult = \"dropped\"\n");
+    text.push_str(&format!(
+        "from = {}\nto = {}\nproto = {}\n",
+        quote(&probe.from),
+        quote(&probe.to),
+        quote(&probe.proto)
+    ));
+    if let Some(port) = probe.port {
+        text.push_str(&format!("port = {port}\n"));
+    }
+    if let Some(at) = &probe.at {
+        text.push_str(&format!("at = {}\n", quote(at)));
+    }
+    if let Some(timeout) = &probe.timeout {
+        text.push_str(&format!("timeout = {}\n", quote(timeout)));
+    }
+    let file_lines = source.lines().count();
+    match load_str(&text, &name) {
+        Ok(mut t) => {
+            let probe = t.expectations.pop().ok_or_else(|| Diagnostics {
+                errors: vec![Diagnostic::whole_file("command line", "the probe was not built")],
+            })?;
+            Ok((t, probe))
+        }
+        Err(d) => Err(Diagnostics {
+            errors: d
+                .errors
+                .into_iter()
+                .map(|e| if e.line > file_lines { Diagnostic::whole_file("command line", e.message) } else { e })
+                .collect(),
+        }),
+    }
+}

@@ -1,0 +1,83 @@
+//! `vpcsim check`: every expectation of a scenario, each an isolated probe,
+//! compared with what the data plane recorded.
+
+use std::sync::Arc;
+
+use vpcsim_model::{Expectation, Leg, Topology};
+
+use crate::probe::{ProbeOutcome, ProbeSpec, run_probe};
+use crate::sim::SimConfig;
+
+/// One expectation, checked.
+pub struct ExpectationReport {
+    pub name: String,
+    /// What did not match; empty when the expectation passed.
+    pub mismatches: Vec<String>,
+    pub outcome: ProbeOutcome,
+}
+
+impl ExpectationReport {
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Checks every expectation of the topology, in file order.
+pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationReport> {
+    topology.expectations.iter().map(|e| check_one(topology, e, config)).collect()
+}
+
+pub fn check_one(topology: &Arc<Topology>, e: &Expectation, config: SimConfig) -> ExpectationReport {
+    let outcome = run_probe(Arc::clone(topology), &ProbeSpec::from(e), config);
+    let mismatches = compare(e, &outcome);
+    ExpectationReport { name: e.name.clone(), mismatches, outcome }
+}
+
+fn leg_name(l: Leg) -> &'static str {
+    match l {
+        Leg::Forward => "forward",
+        Leg::Return => "return",
+    }
+}
+
+/// Every way the outcome differs from the expectation.
+pub fn compare(e: &Expectation, o: &ProbeOutcome) -> Vec<String> {
+    let t = &o.topology;
+    let mut m = Vec::new();
+    if e.result != o.result {
+        m.push(format!("result: expected {}, got {}", e.result.as_str(), o.summary()));
+    }
+    if let Some(want) = &e.drop_reason {
+        let got = o.drop.as_ref().map(|d| d.reason.as_str());
+        if got != Some(want.as_str()) {
+            m.push(format!("drop_reason: expected {want}, got {}", got.unwrap_or("no drop")));
+        }
+    }
+    if let Some(want) = &e.drop_at {
+        let at = o.drop.as_ref().and_then(|d| d.at);
+        if !at.is_some_and(|c| c.answers_to(t, want)) {
+            m.push(format!("drop_at: expected {want}, got {}", at.map_or("nothing", |c| c.id(t))));
+        }
+    }
+    if let Some(want) = e.on {
+        let got = o.drop.as_ref().map(|d| d.leg);
+        if got != Some(want) {
+            m.push(format!("on: expected {}, got {}", leg_name(want), got.map_or("no drop", leg_name)));
+        }
+    }
+    if !e.via.is_empty() && !o.crossed_in_order(&e.via) {
+        let crossed: Vec<&str> = o.crossed.iter().map(|c| c.id(t)).collect();
+        m.push(format!(
+            "via: expected [{}] in order, the forward leg crossed [{}]",
+            e.via.join(", "),
+            crossed.join(", ")
+        ));
+    }
+    if let Some(want) = e.seen_source
+        && o.seen_source != Some(want)
+    {
+        let got = o.seen_source.map_or("nothing (never delivered)".to_string(), |s| s.to_string());
+        m.push(format!("seen_source: expected {want}, got {got}"));
+    }
+    m
+}

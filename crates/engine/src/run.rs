@@ -1,0 +1,216 @@
+//! `vpcsim run`: the scenario's `[[flow]]`s in one shared simulation, and a
+//! summary of what happened to them and in each component.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vpcsim_dataplane::{Component, Verdict};
+use vpcsim_hosts::{ProbeId, ProbeStatus};
+use vpcsim_model::{Destination, Flow, Protocol, Topology};
+
+use crate::probe::resolve;
+use crate::sim::{Sim, SimConfig};
+
+/// How long one request of a flow may take before it counts as failed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+/// The orchestration tick: how often flows are looked at.
+const TICK: Duration = Duration::from_millis(1);
+/// What a TCP flow sends once connected.
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: vpcsim\r\n\r\n";
+
+/// What happened to one flow.
+#[derive(Clone, Debug, Default)]
+pub struct FlowReport {
+    pub label: String,
+    pub requests: u32,
+    /// TCP: connections made; UDP and ICMP: replies.
+    pub succeeded: u32,
+    /// TCP: answered by a RST.
+    pub refused: u32,
+    pub failed: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Frames of this flow dropped, by reason.
+    pub drops: BTreeMap<String, u64>,
+}
+
+/// Frames that crossed or were dropped at one component.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ComponentReport {
+    pub forwarded: u64,
+    pub dropped: u64,
+}
+
+pub struct RunReport {
+    pub topology: Arc<Topology>,
+    pub flows: Vec<FlowReport>,
+    /// By component id.
+    pub components: BTreeMap<String, ComponentReport>,
+    pub frames: u64,
+    pub ended_at: Duration,
+    pub sim: Sim,
+}
+
+struct FlowState<'f> {
+    flow: &'f Flow,
+    dest: Option<IpAddr>,
+    done: u32,
+    active: Option<(ProbeId, Duration, bool)>,
+    ports: BTreeSet<u16>,
+    report: FlowReport,
+}
+
+/// Runs every flow to completion (or its requests' timeouts). `progress` is
+/// called with (simulated now, simulated end) as the run goes.
+pub fn run(topology: &Arc<Topology>, config: SimConfig, mut progress: impl FnMut(Duration, Duration)) -> RunReport {
+    let t = topology;
+    let mut sim = Sim::new(Arc::clone(t), config);
+    let mut flows: Vec<FlowState> = t
+        .flows
+        .iter()
+        .map(|f| FlowState {
+            flow: f,
+            dest: resolve(t, &f.to, f.proto),
+            done: 0,
+            active: None,
+            ports: BTreeSet::new(),
+            report: FlowReport { label: label(t, f), requests: f.requests, ..FlowReport::default() },
+        })
+        .collect();
+    let end = t.flows.iter().map(|f| f.start + REQUEST_TIMEOUT * (f.requests + 1)).max().unwrap_or(Duration::ZERO);
+    while sim.now() < end && flows.iter().any(|f| f.done < f.flow.requests) {
+        let now = sim.now();
+        for f in &mut flows {
+            step(&mut sim, f, now);
+        }
+        sim.run_until(now + TICK);
+        progress(sim.now(), end);
+    }
+    // Everything still open has failed.
+    for f in &mut flows {
+        if f.active.take().is_some() {
+            f.report.failed += 1;
+        }
+    }
+    let mut report = RunReport {
+        topology: Arc::clone(t),
+        flows: Vec::new(),
+        components: BTreeMap::new(),
+        frames: sim.records.len() as u64,
+        ended_at: sim.now(),
+        sim,
+    };
+    attribute(&mut report, &mut flows);
+    report.flows = flows.into_iter().map(|f| f.report).collect();
+    report
+}
+
+/// One flow at one tick: start the next request, or see how the current one went.
+fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
+    let from = f.flow.from;
+    if let Some((probe, started, sent)) = f.active {
+        let status = sim.host(from).probe_status(probe);
+        match (f.flow.proto, status) {
+            (Protocol::Tcp, ProbeStatus::Connected) if !sent => {
+                let n = sim.with_host(from, |h, _| h.tcp_send(probe, REQUEST));
+                f.report.bytes_sent += n as u64;
+                f.active = Some((probe, started, true));
+            }
+            (Protocol::Tcp, ProbeStatus::Connected) if !sim.host(from).tcp_received(probe).is_empty() => {
+                f.report.bytes_received += sim.host(from).tcp_received(probe).len() as u64;
+                f.report.succeeded += 1;
+                finish(f);
+            }
+            (_, ProbeStatus::Replied) => {
+                f.report.succeeded += 1;
+                finish(f);
+            }
+            (_, ProbeStatus::Refused) => {
+                f.report.refused += 1;
+                finish(f);
+            }
+            (_, ProbeStatus::Unreachable) => {
+                f.report.failed += 1;
+                finish(f);
+            }
+            _ if now >= started + REQUEST_TIMEOUT => {
+                // A TCP connection that was made but never answered still counts.
+                if status == ProbeStatus::Connected {
+                    f.report.succeeded += 1;
+                } else {
+                    f.report.failed += 1;
+                }
+                finish(f);
+            }
+            _ => {}
+        }
+        return;
+    }
+    if f.done >= f.flow.requests || now < f.flow.start {
+        return;
+    }
+    let Some(dest) = f.dest else {
+        // The name does not resolve: every request fails at once.
+        f.report.failed += f.flow.requests - f.done;
+        *f.report.drops.entry("nxdomain".into()).or_default() += u64::from(f.flow.requests - f.done);
+        f.done = f.flow.requests;
+        return;
+    };
+    let port = f.flow.port.unwrap_or(0);
+    let proto = f.flow.proto;
+    let probe = sim.with_host(from, |h, now| match proto {
+        Protocol::Tcp => h.tcp_connect(now, dest, port),
+        Protocol::Udp => h.udp_probe(now, dest, port, REQUEST),
+        _ => h.ping(now, dest),
+    });
+    if proto == Protocol::Udp {
+        f.report.bytes_sent += REQUEST.len() as u64;
+    }
+    f.ports.insert(sim.host(from).probe_local_port(probe));
+    f.active = Some((probe, now, false));
+}
+
+fn finish(f: &mut FlowState) {
+    f.active = None;
+    f.done += 1;
+}
+
+/// Per component and per flow, from the frame records.
+fn attribute(report: &mut RunReport, flows: &mut [FlowState]) {
+    let t = &report.topology;
+    for r in &report.sim.records {
+        for c in r.crossed() {
+            report.components.entry(c.id(t).to_string()).or_default().forwarded += 1;
+        }
+        match r.verdict {
+            Verdict::Deliver(eni) => {
+                report.components.entry(Component::Eni(eni).id(t).to_string()).or_default().forwarded += 1;
+            }
+            Verdict::Drop(d) => {
+                report.components.entry(d.at.id(t).to_string()).or_default().dropped += 1;
+                let Some(p) = r.packet else { continue };
+                let flow = flows.iter_mut().find(|f| {
+                    let from = t.host(f.flow.from).eni;
+                    (r.from == from && f.ports.contains(&p.src_port))
+                        || (r.from != from && f.ports.contains(&p.dst_port))
+                });
+                if let Some(f) = flow {
+                    *f.report.drops.entry(d.reason.as_str().to_string()).or_default() += 1;
+                }
+            }
+            Verdict::Reply(_) | Verdict::Absorbed => {}
+        }
+    }
+}
+
+fn label(t: &Topology, f: &Flow) -> String {
+    let to = match &f.to {
+        Destination::Host(h) => t.host(*h).id.clone(),
+        Destination::Ip(ip) => ip.to_string(),
+        Destination::Name(n) => n.clone(),
+    };
+    let port = f.port.map(|p| format!("/{p}")).unwrap_or_default();
+    format!("{} → {to} {}{port}", t.host(f.from).id, f.proto)
+}

@@ -1,0 +1,305 @@
+//! The discrete-event simulation: virtual hosts and the fabric in simulated
+//! time.
+//!
+//! Events are ordered totally: by time, then class (deliveries before polls at
+//! the same instant), then host index, then insertion sequence. Hosts are polled
+//! when a frame reaches them and when their stack asks (`poll_at`). Every frame a
+//! host sends goes through `Fabric::process` at the instant it is sent and
+//! reaches its destination one hop latency later.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vpcsim_dataplane::packet::{self, Meta, Parsed};
+use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
+use vpcsim_hosts::{HostConfig, VirtualHost};
+use vpcsim_model::{Attachment, EniIdx, HostIdx, Topology};
+
+use crate::pcap::Capture;
+
+/// The default latency of one pass through the fabric.
+pub const DEFAULT_HOP_LATENCY: Duration = Duration::from_micros(100);
+
+#[derive(Clone, Copy, Debug)]
+pub struct SimConfig {
+    /// Time from a host sending a frame to its arrival.
+    pub hop_latency: Duration,
+    /// Keep a record (with its trace) of every frame that enters the fabric.
+    pub record: bool,
+    /// Capture frames per segment (each subnet, the internet).
+    pub capture: bool,
+    /// IP MTU of the hosts' interfaces.
+    pub mtu: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false, mtu: 1500 }
+    }
+}
+
+/// One frame's pass through the fabric.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub time: Duration,
+    /// The ENI that sent it.
+    pub from: EniIdx,
+    pub verdict: Verdict,
+    /// What the frame was, if it was IP.
+    pub packet: Option<Meta>,
+    /// The frame as delivered (after translation), if it was delivered.
+    pub delivered: Option<Meta>,
+    pub steps: Vec<Step>,
+}
+
+impl Record {
+    /// Components the frame crossed (gateways, the internet), in order.
+    pub fn crossed(&self) -> impl Iterator<Item = Component> + '_ {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Crossed { component } => Some(*component),
+            _ => None,
+        })
+    }
+}
+
+/// A pcap segment: each subnet, and the internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Segment {
+    Subnet(vpcsim_model::SubnetIdx),
+    Internet,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Deliver(Vec<u8>),
+    Poll,
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    time: Duration,
+    host: HostIdx,
+    seq: u64,
+    kind: Kind,
+}
+
+impl Scheduled {
+    fn class(&self) -> u8 {
+        match self.kind {
+            Kind::Deliver(_) => 0,
+            Kind::Poll => 1,
+        }
+    }
+    fn key(&self) -> (Duration, u8, HostIdx, u64) {
+        (self.time, self.class(), self.host, self.seq)
+    }
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A running simulation of one topology.
+pub struct Sim {
+    topology: Arc<Topology>,
+    pub fabric: Fabric,
+    hosts: Vec<VirtualHost>,
+    /// The host owning each ENI.
+    host_of_eni: Vec<HostIdx>,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    /// The earliest poll scheduled for each host (later ones are dropped).
+    next_poll: Vec<Option<Duration>>,
+    seq: u64,
+    now: Duration,
+    config: SimConfig,
+    pub records: Vec<Record>,
+    captures: std::collections::BTreeMap<Segment, Capture>,
+    out: Vec<u8>,
+}
+
+impl Sim {
+    pub fn new(topology: Arc<Topology>, config: SimConfig) -> Sim {
+        let fabric = Fabric::new(Arc::clone(&topology));
+        let hosts: Vec<VirtualHost> = (0..topology.hosts.len())
+            .map(|i| {
+                VirtualHost::new(HostConfig::for_host(&topology, HostIdx::from_index(i), config.mtu), Duration::ZERO)
+            })
+            .collect();
+        let mut host_of_eni = vec![HostIdx(0); topology.enis.len()];
+        for (i, h) in topology.hosts.iter().enumerate() {
+            host_of_eni[h.eni.index()] = HostIdx::from_index(i);
+        }
+        let n = hosts.len();
+        let mut sim = Sim {
+            topology,
+            fabric,
+            hosts,
+            host_of_eni,
+            queue: BinaryHeap::new(),
+            next_poll: vec![None; n],
+            seq: 0,
+            now: Duration::ZERO,
+            config,
+            records: Vec::new(),
+            captures: Default::default(),
+            out: Vec::with_capacity(2048),
+        };
+        for h in 0..n {
+            sim.schedule_poll(HostIdx::from_index(h), Duration::ZERO);
+        }
+        sim
+    }
+
+    pub fn topology(&self) -> &Arc<Topology> {
+        &self.topology
+    }
+
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    pub fn host(&self, h: HostIdx) -> &VirtualHost {
+        &self.hosts[h.index()]
+    }
+
+    /// Lets the caller act on a host (open a probe); the host is polled at once.
+    pub fn with_host<R>(&mut self, h: HostIdx, f: impl FnOnce(&mut VirtualHost, Duration) -> R) -> R {
+        let now = self.now;
+        let r = f(&mut self.hosts[h.index()], now);
+        self.poll_host(h);
+        r
+    }
+
+    /// Captured segments, each a pcap file's bytes.
+    pub fn captures(&self) -> &std::collections::BTreeMap<Segment, Capture> {
+        &self.captures
+    }
+
+    /// Runs every event up to and including `until`; time then stands at `until`.
+    pub fn run_until(&mut self, until: Duration) {
+        self.run_until_or(until, |_| false);
+    }
+
+    /// Like `run_until`, but stops after the first event after which `done`
+    /// holds. Returns whether it stopped early.
+    pub fn run_until_or(&mut self, until: Duration, mut done: impl FnMut(&Sim) -> bool) -> bool {
+        while let Some(Reverse(next)) = self.queue.peek() {
+            if next.time > until {
+                break;
+            }
+            let Some(Reverse(ev)) = self.queue.pop() else { break };
+            self.now = ev.time;
+            match ev.kind {
+                Kind::Deliver(frame) => {
+                    self.capture(self.topology.host(ev.host).eni, &frame);
+                    self.hosts[ev.host.index()].receive(frame);
+                    self.poll_host(ev.host);
+                }
+                Kind::Poll => {
+                    if self.next_poll[ev.host.index()] == Some(ev.time) {
+                        self.next_poll[ev.host.index()] = None;
+                        self.poll_host(ev.host);
+                    }
+                }
+            }
+            if done(self) {
+                return true;
+            }
+        }
+        self.now = self.now.max(until);
+        false
+    }
+
+    fn poll_host(&mut self, h: HostIdx) {
+        let now = self.now;
+        let host = &mut self.hosts[h.index()];
+        host.poll(now);
+        let frames = host.take_transmitted();
+        let next = host.poll_at(now);
+        for frame in frames {
+            self.transmit(h, frame);
+        }
+        if let Some(at) = next {
+            // A stack that asks to be polled now has just been: next instant.
+            self.schedule_poll(h, at.max(now + Duration::from_micros(1)));
+        }
+    }
+
+    fn schedule_poll(&mut self, h: HostIdx, at: Duration) {
+        let slot = &mut self.next_poll[h.index()];
+        if slot.is_some_and(|t| t <= at) {
+            return;
+        }
+        *slot = Some(at);
+        self.push(at, h, Kind::Poll);
+    }
+
+    fn push(&mut self, time: Duration, host: HostIdx, kind: Kind) {
+        self.seq += 1;
+        self.queue.push(Reverse(Scheduled { time, host, seq: self.seq, kind }));
+    }
+
+    /// A frame host `h` sent: through the fabric now, to its destination later.
+    fn transmit(&mut self, h: HostIdx, frame: Vec<u8>) {
+        let from = self.topology.host(h).eni;
+        self.capture(from, &frame);
+        let mut trace = if self.config.record { Trace::on() } else { Trace::off() };
+        let verdict = self.fabric.process(self.now, from, &frame, &mut self.out, &mut trace);
+        let arrive = self.now + self.config.hop_latency;
+        let delivered = match verdict {
+            Verdict::Deliver(to) => {
+                let meta = ip_meta(&self.out);
+                self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
+                meta
+            }
+            Verdict::Reply(to) => {
+                self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
+                None
+            }
+            Verdict::Drop(_) | Verdict::Absorbed => None,
+        };
+        if self.config.record && !matches!(verdict, Verdict::Reply(_) | Verdict::Absorbed) {
+            self.records.push(Record {
+                time: self.now,
+                from,
+                verdict,
+                packet: ip_meta(&frame),
+                delivered,
+                steps: trace.steps,
+            });
+        }
+    }
+
+    fn capture(&mut self, eni: EniIdx, frame: &[u8]) {
+        if !self.config.capture {
+            return;
+        }
+        let segment = match self.topology.eni(eni).attachment {
+            Attachment::Subnet(s) => Segment::Subnet(s),
+            Attachment::Internet => Segment::Internet,
+        };
+        self.captures.entry(segment).or_default().push(self.now, frame);
+    }
+}
+
+fn ip_meta(frame: &[u8]) -> Option<Meta> {
+    match packet::parse(frame) {
+        Ok(Parsed::Ip(m)) => Some(m),
+        _ => None,
+    }
+}

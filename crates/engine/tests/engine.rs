@@ -1,0 +1,222 @@
+//! The engine end to end: real stacks, the real data plane, simulated time.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use etherparse::{SlicedPacket, TransportSlice};
+use vpcsim_engine::{Segment, SimConfig, check, pcap, run};
+use vpcsim_model::{ExpectedResult, Leg, Topology};
+
+fn load(path: &str) -> Arc<Topology> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    Arc::new(vpcsim_scenario::load_file(&full).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn load_str(src: &str) -> Arc<Topology> {
+    Arc::new(vpcsim_scenario::load_str(src, "test.toml").unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[test]
+fn every_bundled_scenario_passes_its_expectations() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "toml")) {
+        let t = Arc::new(vpcsim_scenario::load_file(f).unwrap_or_else(|e| panic!("{e}")));
+        for r in check(&t, SimConfig::default()) {
+            checked += 1;
+            if !r.passed() {
+                failures.push(format!(
+                    "{}: {}\n  {}\n{}",
+                    f.display(),
+                    r.name,
+                    r.mismatches.join("\n  "),
+                    r.outcome.render()
+                ));
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} expectations found");
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+const TWO_SUBNETS: &str = r#"
+name = "two subnets"
+seed = 7
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-1"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+[[subnet]]
+id = "subnet-2"
+vpc = "vpc-a"
+cidr = "10.0.2.0/24"
+nacl = "acl-2"
+[[nacl]]
+id = "acl-2"
+vpc = "vpc-a"
+ingress = [ { rule = 100, action = "allow", proto = "all", cidr = "0.0.0.0/0" } ]
+egress = [ { rule = 100, action = "allow", proto = "tcp", ports = "443", cidr = "0.0.0.0/0" } ]
+[[security_group]]
+id = "sg-web"
+vpc = "vpc-a"
+ingress = [ { proto = "tcp", ports = "443", cidr = "10.0.0.0/16" }, { proto = "tcp", ports = "80", cidr = "10.0.0.0/16" } ]
+[[host]]
+id = "client"
+subnet = "subnet-1"
+ip = "10.0.1.10"
+[[host]]
+id = "web"
+subnet = "subnet-2"
+ip = "10.0.2.20"
+security_groups = ["sg-web"]
+listen = ["tcp/443"]
+[[flow]]
+from = "client"
+to = "web"
+proto = "tcp"
+port = 443
+requests = 3
+[[expect]]
+name = "wrong on purpose: the NACL kills the SYN-ACK"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 443
+result = "connected"
+[[expect]]
+name = "right: dropped on the return leg at acl-2"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 443
+result = "dropped"
+drop_reason = "nacl-egress"
+drop_at = "acl-2"
+on = "return"
+[[expect]]
+name = "wrong on purpose: port 80 has no listener, but the reset dies too"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 80
+result = "refused"
+"#;
+
+#[test]
+fn check_reports_what_differs_and_where_it_died() {
+    let t = load_str(TWO_SUBNETS);
+    let reports = check(&t, SimConfig::default());
+    assert_eq!(reports.len(), 3);
+    assert!(!reports[0].passed());
+    assert!(
+        reports[0].mismatches[0]
+            .starts_with("result: expected connected, got dropped (nacl-egress at acl-2, return leg)"),
+        "{:?}",
+        reports[0].mismatches
+    );
+    assert!(reports[1].passed(), "{:?}\n{}", reports[1].mismatches, reports[1].outcome.render());
+    let drop = reports[1].outcome.drop.as_ref().unwrap();
+    assert_eq!(drop.leg, Leg::Return);
+    assert!(!reports[2].passed());
+    assert_eq!(reports[2].outcome.result, ExpectedResult::Dropped);
+}
+
+fn run_pcaps(t: &Arc<Topology>) -> Vec<(Segment, Vec<u8>)> {
+    let report = run(t, SimConfig { capture: true, ..SimConfig::default() }, |_, _| {});
+    report.sim.captures().iter().map(|(s, c)| (*s, c.bytes().to_vec())).collect()
+}
+
+const OPEN: &str = r#"
+name = "open"
+seed = 11
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-1"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+[[subnet]]
+id = "subnet-2"
+vpc = "vpc-a"
+cidr = "10.0.2.0/24"
+[[security_group]]
+id = "sg-web"
+vpc = "vpc-a"
+ingress = [ { proto = "tcp", ports = "443", cidr = "10.0.0.0/16" } ]
+[[host]]
+id = "client"
+subnet = "subnet-1"
+[[host]]
+id = "web"
+subnet = "subnet-2"
+security_groups = ["sg-web"]
+listen = ["tcp/443"]
+[[flow]]
+from = "client"
+to = "web"
+proto = "tcp"
+port = 443
+requests = 3
+"#;
+
+#[test]
+fn the_same_seed_gives_byte_identical_pcaps() {
+    let t = load_str(OPEN);
+    let first = run_pcaps(&t);
+    let second = run_pcaps(&t);
+    assert!(!first.is_empty());
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_written_pcap_holds_the_tcp_handshake() {
+    let t = load_str(OPEN);
+    let report = run(&t, SimConfig { capture: true, ..SimConfig::default() }, |_, _| {});
+    assert_eq!(report.flows[0].succeeded, 3, "{:?}", report.flows[0]);
+    let subnet2 = report
+        .sim
+        .captures()
+        .iter()
+        .find(|(s, _)| matches!(s, Segment::Subnet(i) if t.subnet(*i).id == "subnet-2"))
+        .unwrap()
+        .1;
+    let frames = pcap::read(subnet2.bytes()).expect("a pcap");
+    let flags: Vec<(bool, bool)> = frames
+        .iter()
+        .filter_map(|(_, f)| match SlicedPacket::from_ethernet(f).ok()?.transport? {
+            TransportSlice::Tcp(tcp) => Some((tcp.syn(), tcp.ack())),
+            _ => None,
+        })
+        .collect();
+    let syn = flags.iter().position(|&f| f == (true, false)).expect("a SYN");
+    let syn_ack = flags.iter().position(|&f| f == (true, true)).expect("a SYN-ACK");
+    let ack = flags.iter().skip(syn_ack).position(|&f| f == (false, true)).expect("an ACK after it");
+    assert!(syn < syn_ack && ack > 0);
+    // Timestamps are simulated time and never go backwards.
+    assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0));
+}
+
+#[test]
+fn run_counts_drops_by_reason_per_flow() {
+    let t = load_str(TWO_SUBNETS);
+    let report = run(&t, SimConfig::default(), |_, _| {});
+    let f = &report.flows[0];
+    assert_eq!(f.succeeded, 0);
+    assert_eq!(f.failed, 3);
+    assert!(f.drops.get("nacl-egress").copied().unwrap_or(0) >= 3, "{:?}", f.drops);
+    assert!(report.components["acl-2"].dropped >= 3);
+}
+
+#[test]
+fn the_bundled_public_private_scenario_loads() {
+    // Sanity of the path helper used by the CLI tests.
+    let t = load("scenarios/public-private.toml");
+    assert!(!t.expectations.is_empty());
+}
