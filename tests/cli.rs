@@ -80,3 +80,186 @@ fn a_missing_file_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("does/not/exist.toml: error: cannot read the file:"), "{stderr}");
 }
+
+const WRONG_ON_PURPOSE: &str = r#"
+name = "wrong on purpose"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-1"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+[[security_group]]
+id = "sg-web"
+vpc = "vpc-a"
+ingress = [ { proto = "tcp", ports = "443", cidr = "10.0.0.0/16" } ]
+[[host]]
+id = "client"
+subnet = "subnet-1"
+[[host]]
+id = "web"
+subnet = "subnet-1"
+security_groups = ["sg-web"]
+listen = ["tcp/443"]
+[[expect]]
+name = "web answers on 443"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 443
+result = "connected"
+[[expect]]
+name = "claims 22 is open"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 22
+result = "connected"
+[[expect]]
+name = "claims the wrong drop reason"
+from = "client"
+to = "web"
+proto = "tcp"
+port = 22
+result = "dropped"
+drop_reason = "nacl-ingress"
+"#;
+
+#[test]
+fn check_passes_the_bundled_scenarios() {
+    let out = vpcsim(&["check", "scenarios/two-subnets.toml", "scenarios/nacl-ephemeral.toml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn check_exits_1_and_names_the_failing_expectations() {
+    let file = TempScenario::new("wrong", WRONG_ON_PURPOSE);
+    let out = vpcsim(&["check", file.path()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("  ok    web answers on 443"), "{stdout}");
+    assert!(stdout.contains("  FAIL  claims 22 is open\n        result: expected connected, got dropped (sg-ingress at sg-web, forward leg)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  FAIL  claims the wrong drop reason\n        drop_reason: expected nacl-ingress, got sg-ingress"
+        ),
+        "{stdout}"
+    );
+    // The failing ones come with their trace.
+    assert!(stdout.contains("|       client (eni-client) sends tcp 10.0.1.4:"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("1 passed, 2 failed"), "{stdout}");
+}
+
+#[test]
+fn check_exits_2_on_an_invalid_file_and_simulates_nothing() {
+    let bad = TempScenario::new(
+        "check-invalid",
+        &WRONG_ON_PURPOSE.replace(
+            "to = \"web\"\nproto = \"tcp\"\nport = 22\nresult = \"connected\"",
+            "to = \"web!\"\nproto = \"tcp\"\nport = 22\nresult = \"connected\"",
+        ),
+    );
+    let out = vpcsim(&["check", "scenarios/two-subnets.toml", bad.path()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:", bad.path())), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "nothing simulated");
+}
+
+#[test]
+fn trace_tells_both_legs_and_json_says_the_same() {
+    let args = [
+        "trace",
+        "scenarios/nacl-ephemeral.toml",
+        "--from",
+        "client",
+        "--to",
+        "54.0.0.20",
+        "--proto",
+        "tcp",
+        "--port",
+        "443",
+    ];
+    let out = vpcsim(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("result: dropped (nacl-egress at acl-broken, return leg)"), "{text}");
+    assert!(text.contains("→ forward") && text.contains("← return"), "{text}");
+    assert!(text.contains("route table rtb-public: 198.51.100.7 matches 0.0.0.0/0 → igw-main"), "{text}");
+
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = vpcsim(&json_args);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["result"], "dropped");
+    assert_eq!(v["drop"]["reason"], "nacl-egress");
+    assert_eq!(v["drop"]["at"], "acl-broken");
+    assert_eq!(v["drop"]["on"], "return");
+    assert_eq!(v["frames"][0]["leg"], "forward");
+    assert!(v["frames"][0]["steps"].as_array().is_some_and(|s| s.iter().any(|s| s["kind"] == "network-acl")));
+}
+
+#[test]
+fn trace_rejects_a_malformed_destination_before_running() {
+    let out = vpcsim(&[
+        "trace",
+        "scenarios/two-subnets.toml",
+        "--from",
+        "app",
+        "--to",
+        "not a name",
+        "--proto",
+        "tcp",
+        "--port",
+        "5432",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("command line: error:"), "{stderr}");
+    let out = vpcsim(&[
+        "trace",
+        "scenarios/two-subnets.toml",
+        "--from",
+        "app",
+        "--to",
+        "db",
+        "--proto",
+        "tcp",
+        "--port",
+        "70000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = vpcsim(&[
+        "trace",
+        "scenarios/two-subnets.toml",
+        "--from",
+        "app",
+        "--to",
+        "db",
+        "--proto",
+        "sctp",
+        "--port",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn run_writes_pcaps_that_read_back() {
+    let dir = std::env::temp_dir().join(format!("vpcsim-cli-pcap-{}", std::process::id()));
+    let flows = format!(
+        "{WRONG_ON_PURPOSE}\n[[flow]]\nfrom = \"client\"\nto = \"web\"\nproto = \"tcp\"\nport = 443\nrequests = 2\n"
+    );
+    let file = TempScenario::new("run", &flows);
+    let out = vpcsim(&["run", file.path(), "--pcap", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("client → web tcp/443: 2 requests, 2 succeeded"), "{stdout}");
+    let pcap = std::fs::read(dir.join("subnet-1.pcap")).expect("a pcap for subnet-1");
+    assert_eq!(&pcap[0..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert!(pcap.len() > 24 + 16 * 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
