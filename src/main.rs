@@ -57,6 +57,9 @@ enum Command {
         /// How long to wait (default 1s).
         #[arg(long)]
         timeout: Option<String>,
+        /// UDP: the payload size in bytes.
+        #[arg(long)]
+        size: Option<i64>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -121,8 +124,8 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Validate { files } => validate(&files),
         Command::Check { files } => check(&files),
-        Command::Trace { file, from, to, proto, port, at, timeout, json } => {
-            trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout }, json)
+        Command::Trace { file, from, to, proto, port, at, timeout, size, json } => {
+            trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size }, json)
         }
         Command::Run { file, pcap } => run_flows(&file, pcap.as_deref()),
     }
@@ -213,6 +216,10 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
                 Verdict::Deliver(e) => json!({ "delivered": t.eni(e).id }),
                 Verdict::Reply(e) => json!({ "reply": t.eni(e).id }),
                 Verdict::Drop(d) => json!({ "dropped": { "reason": d.reason.as_str(), "at": d.at.id(t) } }),
+                Verdict::Bounce(d, e) => json!({
+                    "dropped": { "reason": d.reason.as_str(), "at": d.at.id(t) },
+                    "icmp_error_to": t.eni(e).id,
+                }),
                 Verdict::Absorbed => json!("absorbed"),
             };
             json!({

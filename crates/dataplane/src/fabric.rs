@@ -24,13 +24,14 @@ use std::time::Duration;
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{
-    Attachment, EniIdx, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
+    Attachment, EniIdx, INTERNET_GATEWAY_MTU, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget, SgIdx, SubnetIdx,
+    Topology, VpcIdx,
 };
 
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::fib::{Fib, FibEntry, beaten_routes};
 use crate::filter::{evaluate_nacl, evaluate_security_groups};
-use crate::packet::{self, ARP_REQUEST, Arp, Meta, Parsed, Side};
+use crate::packet::{self, ARP_REQUEST, Arp, IcmpError, Meta, Parsed, Side};
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 
 /// What happened to a frame.
@@ -42,8 +43,22 @@ pub enum Verdict {
     Reply(EniIdx),
     /// The frame died.
     Drop(Drop),
+    /// The frame died, and the router answered its source with an ICMP error
+    /// (time exceeded, fragmentation needed / packet too big), which `out`
+    /// holds, for this ENI.
+    Bounce(Drop, EniIdx),
     /// Nothing to do (an ARP reply, or a request nobody answers).
     Absorbed,
+}
+
+impl Verdict {
+    /// The drop, if the frame died.
+    pub fn dropped(&self) -> Option<Drop> {
+        match *self {
+            Verdict::Drop(d) | Verdict::Bounce(d, _) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 /// Who owns an address on the public internet.
@@ -177,13 +192,13 @@ impl Fabric {
     ) -> Verdict {
         let Fabric { topology, fibs, addresses, conntrack, counters } = self;
         counters.received += 1;
-        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out };
+        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out, bounce: None };
         let verdict = cx.run(at, frame);
         match verdict {
             Verdict::Deliver(_) => cx.counters.delivered += 1,
             Verdict::Reply(_) => cx.counters.replies += 1,
             Verdict::Absorbed => cx.counters.absorbed += 1,
-            Verdict::Drop(d) => {
+            Verdict::Drop(d) | Verdict::Bounce(d, _) => {
                 cx.counters.dropped[d.reason.slot()] += 1;
                 *cx.counters.dropped_at.entry(d.at).or_default() += 1;
             }
@@ -202,6 +217,8 @@ struct Cx<'a> {
     trace: &'a mut Trace,
     now: Duration,
     out: &'a mut Vec<u8>,
+    /// Set with a drop that a router answers with an ICMP error.
+    bounce: Option<IcmpError>,
 }
 
 type Hop<T = EniIdx> = Result<T, Drop>;
@@ -235,8 +252,36 @@ impl Cx<'_> {
         };
         match result {
             Ok(to) => Verdict::Deliver(to),
-            Err(d) => self.dropped(d, None),
+            Err(d) => match self.bounce.take() {
+                Some(error) if !meta.is_icmp_error() => self.bounced(d, error, at, frame),
+                _ => self.dropped(d, None),
+            },
         }
+    }
+
+    /// Drops the frame and answers its source with an ICMP error from the
+    /// router of the source's subnet, quoting the packet as it was sent.
+    fn bounced(&mut self, d: Drop, error: IcmpError, at: EniIdx, frame: &[u8]) -> Verdict {
+        let t = self.t;
+        let eni = t.eni(at);
+        let Some(subnet) = eni.subnet().map(|s| t.subnet(s)) else {
+            return self.dropped(d, None);
+        };
+        let Ok(Parsed::Ip(meta)) = packet::parse(frame) else {
+            return self.dropped(d, None);
+        };
+        let (router, to) = match meta.src {
+            IpAddr::V4(_) => (IpAddr::V4(subnet.router_ip()), IpAddr::V4(eni.ipv4)),
+            IpAddr::V6(_) => match (subnet.router_ipv6(), eni.ipv6) {
+                (Some(r), Some(e)) => (IpAddr::V6(r), IpAddr::V6(e)),
+                _ => return self.dropped(d, None),
+            },
+        };
+        let ip_packet = &frame[meta.l3..(meta.l3 + meta.ip_len).min(frame.len())];
+        packet::icmp_error(self.out, error, (subnet.router_mac, router), (eni.mac, to), ip_packet);
+        self.trace.record(|| Step::Dropped { drop: d, detail: None });
+        self.trace.record(|| Step::Bounced { eni: at, error });
+        Verdict::Bounce(d, at)
     }
 
     fn dropped(&mut self, d: Drop, detail: Option<String>) -> Verdict {
@@ -302,6 +347,7 @@ impl Cx<'_> {
             // Internet ENIs are reached through `internet`, never by a VPC route.
             return Err(drop(DropReason::NoDestination, Component::Eni(to)));
         };
+        self.fits(meta, eni.mtu, Component::Vpc(t.subnet(dest_subnet).vpc))?;
         let routed = from != Some(dest_subnet);
         if routed {
             self.nacl(meta, dest_subnet, Direction::Ingress)?;
@@ -329,6 +375,7 @@ impl Cx<'_> {
     fn igw_out(&mut self, meta: &mut Meta, igw: IgwIdx) -> Hop {
         let t = self.t;
         self.cross(Component::InternetGateway(igw));
+        self.fits(meta, INTERNET_GATEWAY_MTU, Component::InternetGateway(igw))?;
         let vpc = t.internet_gateway(igw).vpc;
         if let IpAddr::V4(private) = meta.src {
             let public = self
@@ -356,6 +403,7 @@ impl Cx<'_> {
         self.hop(meta, Component::Internet)?;
         match self.addresses.internet.get(&meta.dst).copied() {
             Some(InternetOwner::Host(to)) => {
+                self.fits(meta, t.eni(to).mtu, Component::Internet)?;
                 packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
                 self.trace.record(|| Step::Delivered { eni: to });
                 Ok(to)
@@ -382,6 +430,7 @@ impl Cx<'_> {
         let t = self.t;
         let at = Component::InternetGateway(igw);
         self.cross(at);
+        self.fits(meta, INTERNET_GATEWAY_MTU, at)?;
         if let IpAddr::V4(public) = meta.dst
             && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
         {
@@ -408,13 +457,28 @@ impl Cx<'_> {
         self.trace.record(|| Step::Crossed { component: c });
     }
 
-    /// A router hop: the TTL / hop limit goes down by one, or the packet dies.
+    /// A router hop: the TTL / hop limit goes down by one, or the packet dies
+    /// and its source hears of it.
     fn hop(&mut self, meta: &mut Meta, at: Component) -> Hop<()> {
         if meta.ttl <= 1 {
+            self.bounce = Some(IcmpError::TimeExceeded);
             return Err(drop(DropReason::TtlExceeded, at));
         }
         packet::decrement_ttl(self.out, meta);
         Ok(())
+    }
+
+    /// Whether the packet fits the next hop's MTU. A router does not fragment:
+    /// it drops, and tells the source the MTU when the packet may not be
+    /// fragmented (IPv6 always, IPv4 with DF set), so the source's stack can adapt.
+    fn fits(&mut self, meta: &Meta, mtu: u16, at: Component) -> Hop<()> {
+        if meta.ip_len <= usize::from(mtu) {
+            return Ok(());
+        }
+        if meta.dont_fragment {
+            self.bounce = Some(IcmpError::TooBig { mtu });
+        }
+        Err(drop(DropReason::MtuExceeded, at))
     }
 
     fn route_lookup(&mut self, meta: &Meta, table: vpcsim_model::RouteTableIdx) -> Hop<FibEntry> {

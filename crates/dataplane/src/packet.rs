@@ -38,6 +38,8 @@ pub struct Meta {
     pub fragment: bool,
     /// Total length of the IP packet (header included).
     pub ip_len: usize,
+    /// IPv4 "don't fragment" (always true for IPv6, which routers never fragment).
+    pub dont_fragment: bool,
 }
 
 pub const TCP_FIN: u8 = 0x01;
@@ -197,7 +199,7 @@ pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
     let sliced = SlicedPacket::from_ethernet(frame).map_err(|_| Malformed::Unparsable)?;
     let base = frame.as_ptr() as usize;
     let offset = |s: &[u8]| s.as_ptr() as usize - base;
-    let (l3, proto, src, dst, ttl, fragment, ip_len) = match &sliced.net {
+    let (l3, proto, src, dst, ttl, fragment, ip_len, dont_fragment) = match &sliced.net {
         Some(NetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let payload = ip.payload();
@@ -209,6 +211,7 @@ pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
                 h.ttl(),
                 payload.fragmented,
                 usize::from(h.total_len()),
+                h.dont_fragment(),
             )
         }
         Some(NetSlice::Ipv6(ip)) => {
@@ -222,6 +225,7 @@ pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
                 h.hop_limit(),
                 payload.fragmented,
                 40 + usize::from(h.payload_length()),
+                true,
             )
         }
         Some(NetSlice::Arp(arp)) => return parse_arp(arp.slice()),
@@ -243,6 +247,7 @@ pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
         ttl,
         fragment,
         ip_len,
+        dont_fragment,
     };
     match &sliced.transport {
         Some(TransportSlice::Tcp(tcp)) => {
@@ -414,6 +419,55 @@ pub fn arp_reply(out: &mut Vec<u8>, request: &Arp, mac: [u8; 6], ip: Ipv4Addr) {
     out.extend_from_slice(&ip.octets());
     out.extend_from_slice(&request.sender_mac);
     out.extend_from_slice(&request.sender_ip.octets());
+}
+
+/// An ICMP error a router sends back to a packet's source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpError {
+    /// The TTL / hop limit ran out.
+    TimeExceeded,
+    /// IPv4 "fragmentation needed" / ICMPv6 "packet too big", with the next hop's MTU.
+    TooBig { mtu: u16 },
+}
+
+/// Builds an ICMP (or ICMPv6) error from `router` (MAC, address) to `to` (MAC,
+/// address) quoting `packet` (the offending IP packet, from its IP header):
+/// as much of it as fits in 576 bytes (IPv4) or 1280 bytes (IPv6).
+pub fn icmp_error(
+    out: &mut Vec<u8>,
+    error: IcmpError,
+    router: ([u8; 6], IpAddr),
+    to: ([u8; 6], IpAddr),
+    packet: &[u8],
+) {
+    use etherparse::{Icmpv4Type, Icmpv6Type, PacketBuilder, icmpv4, icmpv6};
+    out.clear();
+    let eth = PacketBuilder::ethernet2(router.0, to.0);
+    let written = match (router.1, to.1) {
+        (IpAddr::V4(from), IpAddr::V4(dst)) => {
+            let quote = &packet[..packet.len().min(576 - 28)];
+            let kind = match error {
+                IcmpError::TimeExceeded => Icmpv4Type::TimeExceeded(icmpv4::TimeExceededCode::TtlExceededInTransit),
+                IcmpError::TooBig { mtu } => {
+                    Icmpv4Type::DestinationUnreachable(icmpv4::DestUnreachableHeader::FragmentationNeeded {
+                        next_hop_mtu: mtu,
+                    })
+                }
+            };
+            eth.ipv4(from.octets(), dst.octets(), 64).icmpv4(kind).write(out, quote)
+        }
+        (IpAddr::V6(from), IpAddr::V6(dst)) => {
+            let quote = &packet[..packet.len().min(1280 - 48)];
+            let kind = match error {
+                IcmpError::TimeExceeded => Icmpv6Type::TimeExceeded(icmpv6::TimeExceededCode::HopLimitExceeded),
+                IcmpError::TooBig { mtu } => Icmpv6Type::PacketTooBig { mtu: u32::from(mtu) },
+            };
+            eth.ipv6(from.octets(), dst.octets(), 64).icmpv6(kind).write(out, quote)
+        }
+        _ => return,
+    };
+    // Writing into a Vec cannot fail; the quote is bounded above.
+    debug_assert!(written.is_ok());
 }
 
 /// ICMPv6 neighbour-discovery types (router solicitation .. redirect).

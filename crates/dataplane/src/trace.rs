@@ -31,6 +31,8 @@ pub enum DropReason {
     NaclIngress,
     /// The hop limit ran out.
     TtlExceeded,
+    /// Larger than the next hop's MTU.
+    MtuExceeded,
     /// Nobody owns the destination address in its address space.
     NoDestination,
     /// An internet gateway cannot translate a private IPv4 source without a
@@ -46,7 +48,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 13] = [
         DropReason::NoRoute,
         DropReason::Blackhole,
         DropReason::SgEgress,
@@ -54,6 +56,7 @@ impl DropReason {
         DropReason::NaclEgress,
         DropReason::NaclIngress,
         DropReason::TtlExceeded,
+        DropReason::MtuExceeded,
         DropReason::NoDestination,
         DropReason::NoPublicIp,
         DropReason::SourceDestCheck,
@@ -71,6 +74,7 @@ impl DropReason {
             DropReason::NaclEgress => "nacl-egress",
             DropReason::NaclIngress => "nacl-ingress",
             DropReason::TtlExceeded => "ttl-exceeded",
+            DropReason::MtuExceeded => "mtu-exceeded",
             DropReason::NoDestination => "no-destination",
             DropReason::NoPublicIp => "no-public-ip",
             DropReason::SourceDestCheck => "source-dest-check",
@@ -243,6 +247,11 @@ pub enum Step {
         drop: Drop,
         detail: Option<String>,
     },
+    /// The router sent an ICMP error back to the source.
+    Bounced {
+        eni: EniIdx,
+        error: crate::packet::IcmpError,
+    },
 }
 
 /// The trace of one frame. Recording is off unless asked for: the hot path
@@ -324,6 +333,7 @@ impl Step {
             Step::Translated { .. } => "translated",
             Step::Delivered { .. } => "delivered",
             Step::Dropped { .. } => "dropped",
+            Step::Bounced { .. } => "icmp-error",
         }
     }
 
@@ -416,6 +426,15 @@ impl Step {
                 format!("{} translates the {what} {from} → {to}", at.id(t))
             }
             Step::Delivered { eni } => format!("delivered to {}", eni_label(t, *eni)),
+            Step::Bounced { eni, error } => {
+                let what = match error {
+                    crate::packet::IcmpError::TimeExceeded => "time exceeded".to_string(),
+                    crate::packet::IcmpError::TooBig { mtu } => {
+                        format!("fragmentation needed / packet too big (next-hop MTU {mtu})")
+                    }
+                };
+                format!("the router sends ICMP {what} back to {}", eni_label(t, *eni))
+            }
             Step::Dropped { drop, detail } => {
                 let mut s = format!("DROPPED at {}: {}", drop.at.id(t), drop.reason);
                 if let Some(d) = detail {

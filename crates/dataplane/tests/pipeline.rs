@@ -178,7 +178,7 @@ impl Sent {
     }
 
     fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
-        let Verdict::Drop(d) = self.verdict else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
+        let Some(d) = self.verdict.dropped() else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
         assert_eq!(d.reason, reason, "trace:\n{}", self.text);
         assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
     }
@@ -764,4 +764,116 @@ fn the_router_answers_neighbour_solicitations_like_arp() {
 
     // Nobody owns ::99 in the subnet: no answer.
     assert_eq!(net.send("web1", &solicit(&net, "2600:1f18:aa:101::99")).verdict, Verdict::Absorbed);
+}
+
+const JUMBO: &str = r#"
+name = "jumbo frames"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+ipv6_cidr = "2600:1f18:aa:100::/56"
+[[subnet]]
+id = "subnet-1"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+ipv6_cidr = "2600:1f18:aa:101::/64"
+route_table = "rtb-1"
+[[subnet]]
+id = "subnet-2"
+vpc = "vpc-a"
+cidr = "10.0.2.0/24"
+ipv6_cidr = "2600:1f18:aa:102::/64"
+[[internet_gateway]]
+id = "igw-a"
+vpc = "vpc-a"
+[[route_table]]
+id = "rtb-1"
+vpc = "vpc-a"
+routes = [ { dest = "0.0.0.0/0", target = "igw-a" } ]
+[[security_group]]
+id = "sg-open"
+vpc = "vpc-a"
+ingress = [ { proto = "all", cidr = "0.0.0.0/0" }, { proto = "all", cidr = "::/0" } ]
+[[host]]
+id = "big"
+subnet = "subnet-1"
+ip = "10.0.1.10"
+ipv6 = "2600:1f18:aa:101::10"
+public_ip = "54.0.0.10"
+mtu = 9001
+security_groups = ["sg-open"]
+[[host]]
+id = "big2"
+subnet = "subnet-2"
+ip = "10.0.2.10"
+mtu = 9001
+security_groups = ["sg-open"]
+[[host]]
+id = "small"
+subnet = "subnet-2"
+ip = "10.0.2.20"
+ipv6 = "2600:1f18:aa:102::20"
+security_groups = ["sg-open"]
+[[host]]
+id = "client"
+internet = true
+ip = "198.51.100.7"
+"#;
+
+fn udp_sized(net: &Net, host: &str, src: &str, dst: &str, payload: usize) -> Vec<u8> {
+    let mut f = Vec::new();
+    builder(net.mac(host), src, dst, 64).udp(40000, 9000).write(&mut f, &vec![0xab; payload]).unwrap();
+    f
+}
+
+#[test]
+fn a_packet_larger_than_the_next_hops_mtu_dies_and_the_source_hears_the_mtu() {
+    let mut net = Net::from(JUMBO);
+    // 8000 bytes fit a 9001 ENI...
+    net.send("big", &udp_sized(&net, "big", "10.0.1.10", "10.0.2.10", 8000)).delivered_to(&net, "big2");
+    // ...not a 1500 one. etherparse sets DF on IPv4 by default.
+    let sent = net.send("big", &udp_sized(&net, "big", "10.0.1.10", "10.0.2.20", 8000));
+    let Verdict::Bounce(d, to) = sent.verdict else { panic!("{:?}\n{}", sent.verdict, sent.text) };
+    assert_eq!((d.reason, to), (DropReason::MtuExceeded, net.eni("big")));
+    let p = SlicedPacket::from_ethernet(&sent.out).unwrap();
+    let Some(TransportSlice::Icmpv4(icmp)) = &p.transport else { panic!("not ICMP") };
+    assert!(matches!(
+        icmp.icmp_type(),
+        etherparse::Icmpv4Type::DestinationUnreachable(
+            etherparse::icmpv4::DestUnreachableHeader::FragmentationNeeded { next_hop_mtu: 1500 }
+        )
+    ));
+    assert_eq!(sent.ip().src, "10.0.1.1".parse::<IpAddr>().unwrap(), "from the router of big's subnet");
+    assert_eq!(sent.ip().dst, "10.0.1.10".parse::<IpAddr>().unwrap());
+    // The quoted packet is the one big sent, so its stack can match it.
+    let q = vpcsim_dataplane::packet::quoted_flow(&sent.out, &sent.ip()).unwrap();
+    assert_eq!(q, (17, "10.0.1.10".parse().unwrap(), "10.0.2.20".parse().unwrap(), 40000, 9000));
+    assert!(
+        sent.text
+            .contains("the router sends ICMP fragmentation needed / packet too big (next-hop MTU 1500) back to big")
+    );
+
+    // The internet gateway's path MTU is 1500 whatever the ENI's.
+    let out = net.send("big", &udp_sized(&net, "big", "10.0.1.10", "198.51.100.7", 3000));
+    out.dropped(DropReason::MtuExceeded, "igw-a", &net);
+
+    // IPv6: packet too big.
+    let v6 = net.send("big", &udp_sized(&net, "big", "2600:1f18:aa:101::10", "2600:1f18:aa:102::20", 4000));
+    let Verdict::Bounce(_, _) = v6.verdict else { panic!("{}", v6.text) };
+    let p = SlicedPacket::from_ethernet(&v6.out).unwrap();
+    let Some(TransportSlice::Icmpv6(icmp)) = &p.transport else { panic!("not ICMPv6") };
+    assert_eq!(icmp.icmp_type(), etherparse::Icmpv6Type::PacketTooBig { mtu: 1500 });
+}
+
+#[test]
+fn ttl_exceeded_answers_with_icmp_time_exceeded() {
+    let mut net = Net::from(JUMBO);
+    let mut f = Vec::new();
+    builder(net.mac("big"), "10.0.1.10", "10.0.2.20", 1).udp(40000, 33434).write(&mut f, b"traceroute").unwrap();
+    let sent = net.send("big", &f);
+    let Verdict::Bounce(d, _) = sent.verdict else { panic!("{}", sent.text) };
+    assert_eq!(d.reason, DropReason::TtlExceeded);
+    let p = SlicedPacket::from_ethernet(&sent.out).unwrap();
+    let Some(TransportSlice::Icmpv4(icmp)) = &p.transport else { panic!("not ICMP") };
+    assert!(matches!(icmp.icmp_type(), etherparse::Icmpv4Type::TimeExceeded(_)));
 }

@@ -24,11 +24,21 @@ pub struct ProbeSpec {
     pub port: Option<u16>,
     pub at: Duration,
     pub timeout: Duration,
+    /// UDP: the payload size (default: a short probe message).
+    pub size: Option<usize>,
 }
 
 impl From<&Expectation> for ProbeSpec {
     fn from(e: &Expectation) -> ProbeSpec {
-        ProbeSpec { from: e.from, to: e.to.clone(), proto: e.proto, port: e.port, at: e.at, timeout: e.timeout }
+        ProbeSpec {
+            from: e.from,
+            to: e.to.clone(),
+            proto: e.proto,
+            port: e.port,
+            at: e.at,
+            timeout: e.timeout,
+            size: e.size,
+        }
     }
 }
 
@@ -99,7 +109,10 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
     let from = spec.from;
     let probe = sim.with_host(from, |host, now| match spec.proto {
         Protocol::Tcp => host.tcp_connect(now, dest, port),
-        Protocol::Udp => host.udp_probe(now, dest, port, b"vpcsim probe"),
+        Protocol::Udp => match spec.size {
+            Some(n) => host.udp_probe(now, dest, port, &vec![0x5a; n]),
+            None => host.udp_probe(now, dest, port, b"vpcsim probe"),
+        },
         _ => host.ping(now, dest),
     });
     let deadline = spec.at + spec.timeout;
@@ -135,7 +148,7 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
                     outcome.crossed.push(c);
                 }
             }
-            if let Verdict::Drop(d) = r.verdict
+            if let Some(d) = r.verdict.dropped()
                 && !outcome.crossed.contains(&d.at)
             {
                 outcome.crossed.push(d.at);
@@ -147,7 +160,7 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
             }
         }
         if outcome.drop.is_none()
-            && let Verdict::Drop(d) = r.verdict
+            && let Some(d) = r.verdict.dropped()
         {
             outcome.drop = Some(ObservedDrop { reason: d.reason.as_str().into(), at: Some(d.at), leg });
         }

@@ -188,7 +188,7 @@ fn attribute(report: &mut RunReport, flows: &mut [FlowState]) {
             Verdict::Deliver(eni) => {
                 report.components.entry(Component::Eni(eni).id(t).to_string()).or_default().forwarded += 1;
             }
-            Verdict::Drop(d) => {
+            Verdict::Drop(d) | Verdict::Bounce(d, _) => {
                 report.components.entry(d.at.id(t).to_string()).or_default().dropped += 1;
                 let Some(p) = r.packet else { continue };
                 let flow = flows.iter_mut().find(|f| {

@@ -30,13 +30,11 @@ pub struct SimConfig {
     pub record: bool,
     /// Capture frames per segment (each subnet, the internet).
     pub capture: bool,
-    /// IP MTU of the hosts' interfaces.
-    pub mtu: usize,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false, mtu: 1500 }
+        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false }
     }
 }
 
@@ -137,7 +135,9 @@ impl Sim {
         let fabric = Fabric::new(Arc::clone(&topology));
         let hosts: Vec<VirtualHost> = (0..topology.hosts.len())
             .map(|i| {
-                VirtualHost::new(HostConfig::for_host(&topology, HostIdx::from_index(i), config.mtu), Duration::ZERO)
+                let h = HostIdx::from_index(i);
+                let mtu = usize::from(topology.eni(topology.host(h).eni).mtu);
+                VirtualHost::new(HostConfig::for_host(&topology, h, mtu), Duration::ZERO)
             })
             .collect();
         let mut host_of_eni = vec![HostIdx(0); topology.enis.len()];
@@ -267,7 +267,7 @@ impl Sim {
                 self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
                 meta
             }
-            Verdict::Reply(to) => {
+            Verdict::Reply(to) | Verdict::Bounce(_, to) => {
                 self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
                 None
             }

@@ -330,6 +330,8 @@ pub struct Eni {
     /// When true (AWS's default) the ENI only sends from and receives for its own
     /// addresses.
     pub source_dest_check: bool,
+    /// The largest IP packet the ENI takes (bytes): 1500 by default, up to 9001.
+    pub mtu: u16,
 }
 
 impl Eni {
@@ -375,6 +377,11 @@ pub fn router_mac(i: SubnetIdx) -> [u8; 6] {
     let b = i.0.to_be_bytes();
     [0x02, 0x01, b[0], b[1], b[2], b[3]]
 }
+
+/// The IP MTU of an ENI unless the scenario says otherwise.
+pub const DEFAULT_MTU: u16 = 1500;
+/// The path MTU through an internet gateway (and so to anything on the internet).
+pub const INTERNET_GATEWAY_MTU: u16 = 1500;
 
 /// The MAC address of the internet's router, as internet hosts see it.
 pub const INTERNET_ROUTER_MAC: [u8; 6] = [0x02, 0x02, 0, 0, 0, 1];

@@ -78,6 +78,8 @@ pub struct Expectation {
     pub drop_at: Option<String>,
     pub on: Option<Leg>,
     pub seen_source: Option<IpAddr>,
+    /// UDP probes: the payload's size in bytes (vpcsim's extension).
+    pub size: Option<usize>,
 }
 
 /// One `[[flow]]`: traffic that `vpcsim run` generates.

@@ -83,6 +83,7 @@ struct HostPlan {
     security_groups: Vec<SgIdx>,
     listen: Vec<Listener>,
     source_dest_check: bool,
+    mtu: u16,
 }
 
 /// Who holds an address in an address space.
@@ -896,8 +897,19 @@ impl<'a> Builder<'a> {
             security_groups: Vec::new(),
             listen: Vec::new(),
             source_dest_check: r.source_dest_check.as_ref().is_none_or(|s| *s.get_ref()),
+            mtu: vpcsim_model::DEFAULT_MTU,
         };
         plan.listen = self.listeners(&r.listen);
+        if let Some(m) = &r.mtu {
+            // 1280 is IPv6's minimum; 9001 is the most AWS allows (jumbo frames).
+            match u16::try_from(*m.get_ref()) {
+                Ok(mtu) if (1280..=9001).contains(&mtu) => plan.mtu = mtu,
+                _ => self.err(
+                    m.span(),
+                    format!("mtu {} is out of range: 1280 to 9001 (AWS: 1500, or 9001 for jumbo frames)", m.get_ref()),
+                ),
+            }
+        }
         if let Some(o) = &r.onprem {
             self.err(o.span(), "hosts on premises (`onprem`) are not supported yet by this version of vpcsim");
             return plan;
@@ -1290,6 +1302,7 @@ impl<'a> Builder<'a> {
                 public_ip: plan.public_ip,
                 security_groups: plan.security_groups,
                 source_dest_check: plan.source_dest_check,
+                mtu: plan.mtu,
             });
             self.t.hosts.push(Host { id: plan.id, eni, listen: plan.listen });
         }

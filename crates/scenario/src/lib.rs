@@ -62,6 +62,7 @@ pub struct ProbeArgs {
     pub port: Option<i64>,
     pub at: Option<String>,
     pub timeout: Option<String>,
+    pub size: Option<i64>,
 }
 
 /// Loads a scenario file and a probe into it. The probe is validated by exactly
@@ -91,6 +92,9 @@ pub fn load_file_with_probe(
     }
     if let Some(at) = &probe.at {
         text.push_str(&format!("at = {}\n", quote(at)));
+    }
+    if let Some(size) = probe.size {
+        text.push_str(&format!("size = {size}\n"));
     }
     if let Some(timeout) = &probe.timeout {
         text.push_str(&format!("timeout = {}\n", quote(timeout)));

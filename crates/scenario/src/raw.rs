@@ -202,6 +202,7 @@ pub(crate) struct RawHost {
     #[serde(default)]
     pub listen: Vec<S<String>>,
     pub source_dest_check: Option<S<bool>>,
+    pub mtu: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +223,7 @@ pub(crate) struct RawExpect {
     pub drop_at: Option<S<String>>,
     pub on: Option<S<String>>,
     pub seen_source: Option<S<String>>,
+    pub size: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

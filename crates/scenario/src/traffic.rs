@@ -85,6 +85,24 @@ impl Builder<'_> {
                 None
             }
         });
+        // The UDP payload of the probe's datagram (vpcsim's extension).
+        let size = match (&e.size, proto) {
+            (None, _) => None,
+            (Some(s), Some(Protocol::Udp)) => match usize::try_from(*s.get_ref()) {
+                Ok(n) if (1..=65_507).contains(&n) => Some(n),
+                _ => {
+                    self.err(
+                        s.span(),
+                        format!("size {} is out of range: 1 to 65507 bytes of UDP payload", s.get_ref()),
+                    );
+                    None
+                }
+            },
+            (Some(s), _) => {
+                self.err(s.span(), "`size` sets the payload of a UDP probe: it needs proto = \"udp\"");
+                None
+            }
+        };
         let seen_source =
             e.seen_source.as_ref().and_then(|ip| values::ip(ip.get_ref()).map_err(|m| self.err(ip.span(), m)).ok());
         let name = e.name.clone().unwrap_or_else(|| {
@@ -106,6 +124,7 @@ impl Builder<'_> {
             drop_at: e.drop_at.as_ref().map(|d| d.get_ref().clone()),
             on: if e.on.is_some() { Some(on?) } else { None },
             seen_source: if e.seen_source.is_some() { Some(seen_source?) } else { None },
+            size,
         })
     }
 
