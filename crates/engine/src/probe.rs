@@ -120,7 +120,7 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
     let status = sim.host(from).probe_status(probe);
     if status == ProbeStatus::Connected {
         // Let the handshake's last ACK reach the server.
-        let settle = sim.now() + config.hop_latency * 4;
+        let settle = sim.now() + sim.hop_latency() * 4;
         sim.run_until(settle);
     }
     outcome.result = match status {

@@ -131,7 +131,10 @@ pub struct Sim {
 }
 
 impl Sim {
-    pub fn new(topology: Arc<Topology>, config: SimConfig) -> Sim {
+    pub fn new(topology: Arc<Topology>, mut config: SimConfig) -> Sim {
+        if let Some(latency) = topology.hop_latency {
+            config.hop_latency = latency;
+        }
         let fabric = Fabric::new(Arc::clone(&topology));
         let hosts: Vec<VirtualHost> = (0..topology.hosts.len())
             .map(|i| {
@@ -171,6 +174,11 @@ impl Sim {
 
     pub fn now(&self) -> Duration {
         self.now
+    }
+
+    /// The time a frame takes through the fabric in this simulation.
+    pub fn hop_latency(&self) -> Duration {
+        self.config.hop_latency
     }
 
     pub fn host(&self, h: HostIdx) -> &VirtualHost {

@@ -220,3 +220,33 @@ fn the_bundled_public_private_scenario_loads() {
     let t = load("scenarios/public-private.toml");
     assert!(!t.expectations.is_empty());
 }
+
+#[test]
+fn hop_latency_is_configurable_and_time_is_simulated() {
+    let t = load_str(&OPEN.replace("seed = 11", "seed = 11\nhop_latency = \"1ms\""));
+    let spec = vpcsim_engine::ProbeSpec {
+        from: t.host_by_id("client").unwrap(),
+        to: vpcsim_model::Destination::Host(t.host_by_id("web").unwrap()),
+        proto: vpcsim_model::Protocol::Tcp,
+        port: Some(443),
+        at: std::time::Duration::from_secs(2),
+        timeout: std::time::Duration::from_secs(1),
+        size: None,
+    };
+    let o = vpcsim_engine::run_probe(std::sync::Arc::clone(&t), &spec, SimConfig::default());
+    assert_eq!(o.result, ExpectedResult::Connected);
+    // SYN at `at` (plus address resolution), SYN-ACK one hop later, ACK one more.
+    let times: Vec<_> = o.records.iter().map(|r| r.time).collect();
+    assert!(times[0] >= spec.at, "{times:?}");
+    assert_eq!(times[1] - times[0], std::time::Duration::from_millis(1), "{times:?}");
+    assert_eq!(times[2] - times[1], std::time::Duration::from_millis(1), "{times:?}");
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_story_twice() {
+    let t = load("scenarios/nacl-ephemeral.toml");
+    let render = || check(&t, SimConfig::default()).iter().map(|r| r.outcome.render()).collect::<Vec<_>>().join("\n");
+    let first = render();
+    assert_eq!(first, render());
+    assert!(first.contains("nacl-egress"));
+}

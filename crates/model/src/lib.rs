@@ -72,6 +72,9 @@ pub struct Topology {
     pub name: String,
     pub description: Option<String>,
     pub seed: u64,
+    /// Time a frame takes through the fabric (vpcsim's extension); the
+    /// engine's default when `None`.
+    pub hop_latency: Option<std::time::Duration>,
     pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
     pub route_tables: Vec<RouteTable>,

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
+use std::time::Duration;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use toml::Spanned;
@@ -165,6 +166,13 @@ impl<'a> Builder<'a> {
         }
         self.t.description = raw.description.clone();
         self.t.seed = raw.seed.unwrap_or(0);
+        if let Some(l) = &raw.hop_latency {
+            match values::duration(l.get_ref()) {
+                Ok(d) if d > Duration::ZERO && d <= Duration::from_secs(1) => self.t.hop_latency = Some(d),
+                Ok(_) => self.err(l.span(), "`hop_latency` must be above 0 and at most 1s"),
+                Err(m) => self.err(l.span(), m),
+            }
+        }
     }
 
     // ---- ids ----------------------------------------------------------------

@@ -13,6 +13,7 @@ pub(crate) struct RawScenario {
     pub name: Option<S<String>>,
     pub description: Option<String>,
     pub seed: Option<u64>,
+    pub hop_latency: Option<S<String>>,
     #[serde(default)]
     pub vpc: Vec<RawVpc>,
     #[serde(default)]

@@ -111,7 +111,7 @@ pub(crate) fn rule_ports(proto: Protocol, ports_value: Option<&Value>) -> Result
 
 /// A duration: `"3s"`, `"500ms"`, `"1.5s"`, `"2m"`, `"1h"` (or `"0"`).
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration (e.g. \"500ms\", \"3s\", \"1.5s\", \"2m\", \"1h\")");
+    let bad = || format!("`{s}` is not a duration (e.g. \"100us\", \"500ms\", \"3s\", \"1.5s\", \"2m\", \"1h\")");
     let t = s.trim();
     if t == "0" {
         return Ok(Duration::ZERO);
@@ -119,6 +119,7 @@ pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     let digits_end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
     let (number, unit) = t.split_at(digits_end);
     let unit_nanos: u128 = match unit {
+        "us" | "µs" => 1_000,
         "ms" => 1_000_000,
         "s" => 1_000_000_000,
         "m" => 60_000_000_000,

@@ -491,7 +491,7 @@ fn expectation_rules() {
         [
             "19:8: icmp has no ports; remove `port`",
             "20:10: result `connected` does not apply to icmp: expected `replied` or `dropped`",
-            "21:6: `3 seconds` is not a duration (e.g. \"500ms\", \"3s\", \"1.5s\", \"2m\", \"1h\")",
+            "21:6: `3 seconds` is not a duration (e.g. \"100us\", \"500ms\", \"3s\", \"1.5s\", \"2m\", \"1h\")",
             "23:6: unknown leg `sideways`, expected `forward` or `return`",
             "24:8: unknown id `igw-nope` in `via`",
         ]
