@@ -20,6 +20,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Check that scenario files are valid and summarise what they describe.
@@ -60,6 +62,15 @@ enum Command {
         /// UDP: the payload size in bytes.
         #[arg(long)]
         size: Option<i64>,
+        /// TCP to an AWS service: the request's action (e.g. s3:GetObject).
+        #[arg(long, requires = "resource")]
+        action: Option<String>,
+        /// The request's resource ARN.
+        #[arg(long, requires = "action")]
+        resource: Option<String>,
+        /// The request's principal (default: the source VPC's account root).
+        #[arg(long, requires = "action")]
+        principal: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -124,8 +135,9 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Validate { files } => validate(&files),
         Command::Check { files } => check(&files),
-        Command::Trace { file, from, to, proto, port, at, timeout, size, json } => {
-            trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size }, json)
+        Command::Trace { file, from, to, proto, port, at, timeout, size, action, resource, principal, json } => {
+            let request = action.zip(resource).map(|(a, r)| (a, r, principal));
+            trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size, request }, json)
         }
         Command::Run { file, pcap } => run_flows(&file, pcap.as_deref()),
     }
@@ -215,6 +227,7 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
             let verdict = match r.verdict {
                 Verdict::Deliver(e) => json!({ "delivered": t.eni(e).id }),
                 Verdict::Reply(e) => json!({ "reply": t.eni(e).id }),
+                Verdict::Answered(e) => json!({ "answered": t.eni(e).id }),
                 Verdict::Drop(d) => json!({ "dropped": { "reason": d.reason.as_str(), "at": d.at.id(t) } }),
                 Verdict::Bounce(d, e) => json!({
                     "dropped": { "reason": d.reason.as_str(), "at": d.at.id(t) },
@@ -336,10 +349,17 @@ fn summary(file: &str, t: &Topology) -> String {
         count(t.security_groups.len(), "security group", "security groups", (default_sgs, "default")),
         count(t.nacls.len(), "network ACL", "network ACLs", (default_nacls, "default")),
         count(t.internet_gateways.len(), "internet gateway", "internet gateways", (0, "")),
-        count(t.hosts.len(), "host", "hosts", (0, "")),
+        count(t.hosts.iter().filter(|h| h.service.is_none()).count(), "host", "hosts", (0, "")),
+        count(t.gateway_endpoints.len(), "gateway endpoint", "gateway endpoints", (0, "")),
         count(t.expectations.len(), "expectation", "expectations", (0, "")),
     ];
     out.push_str(&parts.join(", "));
+    let regions: std::collections::BTreeSet<&str> = t.services.iter().map(|s| s.region.as_str()).collect();
+    out.push_str(&format!(
+        ", {} AWS services in {}",
+        t.services.len(),
+        regions.into_iter().collect::<Vec<_>>().join(", ")
+    ));
     if !t.flows.is_empty() {
         out.push_str(&format!(", {}", count(t.flows.len(), "flow", "flows", (0, ""))));
     }

@@ -24,14 +24,15 @@ use std::time::Duration;
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{
-    Attachment, EniIdx, INTERNET_GATEWAY_MTU, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget, SgIdx, SubnetIdx,
-    Topology, VpcIdx,
+    Attachment, EniIdx, GatewayEndpointIdx, INTERNET_GATEWAY_MTU, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget,
+    SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::fib::{Fib, FibEntry, beaten_routes};
 use crate::filter::{evaluate_nacl, evaluate_security_groups};
 use crate::packet::{self, ARP_REQUEST, Arp, IcmpError, Meta, Parsed, Side};
+use crate::resolver;
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 
 /// What happened to a frame.
@@ -39,8 +40,11 @@ use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Tra
 pub enum Verdict {
     /// `out` holds the frame as it arrives at this ENI.
     Deliver(EniIdx),
-    /// `out` holds an answer (ARP) for the ENI that sent the frame.
+    /// `out` holds an answer (ARP, neighbour discovery) for the ENI that sent the frame.
     Reply(EniIdx),
+    /// A service of the fabric (the Amazon DNS server) answered: `out` holds
+    /// the answer for the ENI that asked.
+    Answered(EniIdx),
     /// The frame died.
     Drop(Drop),
     /// The frame died, and the router answered its source with an ICMP error
@@ -81,6 +85,21 @@ struct Addresses {
     vpc_ipv6: Vec<(Ipv6Net, VpcIdx)>,
 }
 
+/// A flow that a gateway endpoint carried to its service: the service's replies
+/// (to a private address) find their way back through it. Keyed by (protocol,
+/// service address, service port, client address, client port).
+type GatewayFlowKey = (u8, IpAddr, u16, IpAddr, u16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GatewayFlow {
+    endpoint: GatewayEndpointIdx,
+    vpc: VpcIdx,
+    expires: Duration,
+}
+
+/// How long a gateway endpoint remembers an idle flow.
+const GATEWAY_FLOW_IDLE: Duration = Duration::from_secs(350);
+
 /// Frame counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -114,6 +133,7 @@ pub struct Fabric {
     fibs: Vec<Fib>,
     addresses: Addresses,
     conntrack: Conntrack,
+    gateway_flows: FxHashMap<GatewayFlowKey, GatewayFlow>,
     counters: Counters,
 }
 
@@ -148,7 +168,14 @@ impl Fabric {
             }
         }
         let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
-        Fabric { topology, fibs, addresses, conntrack: Conntrack::default(), counters }
+        Fabric {
+            topology,
+            fibs,
+            addresses,
+            conntrack: Conntrack::default(),
+            gateway_flows: FxHashMap::default(),
+            counters,
+        }
     }
 
     /// Bounds connection tracking at `capacity` flows.
@@ -172,6 +199,27 @@ impl Fabric {
     /// Forgets every tracked connection (an isolated probe starts from none).
     pub fn clear_state(&mut self) {
         self.conntrack.clear();
+        self.gateway_flows.clear();
+    }
+
+    /// The gateway endpoint that carried a connection to a service, as the
+    /// service sees it: (protocol, its own address and port, the client's).
+    pub fn gateway_endpoint_of(
+        &self,
+        proto: u8,
+        service: (IpAddr, u16),
+        client: (IpAddr, u16),
+    ) -> Option<GatewayEndpointIdx> {
+        self.gateway_flows.get(&(proto, service.0, service.1, client.0, client.1)).map(|f| f.endpoint)
+    }
+
+    /// Whether the endpoint policy of `endpoint` lets `request` through (AWS's
+    /// default full-access policy when none is attached).
+    pub fn authorize(&self, endpoint: GatewayEndpointIdx, request: &vpcsim_policy::Request) -> vpcsim_policy::Decision {
+        match &self.topology.gateway_endpoint(endpoint).policy {
+            Some(policy) => policy.evaluate(request),
+            None => vpcsim_policy::Policy::allow_all().evaluate(request),
+        }
     }
 
     /// The ENI that owns `ip` in `vpc`'s address space.
@@ -190,13 +238,14 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric { topology, fibs, addresses, conntrack, counters } = self;
+        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, counters } = self;
         counters.received += 1;
-        let mut cx = Cx { t: topology, fibs, addresses, conntrack, counters, trace, now, out, bounce: None };
+        let mut cx =
+            Cx { t: topology, fibs, addresses, conntrack, gateway_flows, counters, trace, now, out, bounce: None };
         let verdict = cx.run(at, frame);
         match verdict {
             Verdict::Deliver(_) => cx.counters.delivered += 1,
-            Verdict::Reply(_) => cx.counters.replies += 1,
+            Verdict::Reply(_) | Verdict::Answered(_) => cx.counters.replies += 1,
             Verdict::Absorbed => cx.counters.absorbed += 1,
             Verdict::Drop(d) | Verdict::Bounce(d, _) => {
                 cx.counters.dropped[d.reason.slot()] += 1;
@@ -213,6 +262,7 @@ struct Cx<'a> {
     fibs: &'a [Fib],
     addresses: &'a Addresses,
     conntrack: &'a mut Conntrack,
+    gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
     counters: &'a mut Counters,
     trace: &'a mut Trace,
     now: Duration,
@@ -246,6 +296,9 @@ impl Cx<'_> {
         self.out.clear();
         self.out.extend_from_slice(frame);
         self.trace.record(|| Step::Sent { eni: at, packet: meta });
+        if let Some(from) = self.dns_query(at, &meta) {
+            return self.answer_dns(at, &meta, frame, from);
+        }
         let result = match eni.attachment {
             Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
             Attachment::Internet => self.sent_on_internet(&mut meta, at),
@@ -327,13 +380,61 @@ impl Cx<'_> {
                 self.hop(meta, Component::Vpc(subnet.vpc))?;
                 self.igw_out(meta, igw)
             }
+            RouteTarget::GatewayEndpoint(ep) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.gateway_endpoint_out(meta, ep, subnet.vpc)
+            }
         }
+    }
+
+    /// Out through a gateway endpoint, privately, to its service: the source
+    /// stays the instance's private address, and the endpoint remembers the
+    /// flow so the service's replies come back the same way.
+    fn gateway_endpoint_out(&mut self, meta: &mut Meta, ep: GatewayEndpointIdx, vpc: VpcIdx) -> Hop {
+        let t = self.t;
+        let at = Component::GatewayEndpoint(ep);
+        self.cross(at);
+        let service = t.gateway_endpoint(ep).service;
+        let to = match self.addresses.internet.get(&meta.dst) {
+            Some(&InternetOwner::Host(to)) if t.host(host_of(t, to)).service == Some(service) => to,
+            // In the service's ranges, but no front door of it answers there.
+            _ => return Err(drop(DropReason::NoDestination, at)),
+        };
+        self.fits(meta, t.eni(to).mtu, at)?;
+        let key = (meta.proto, meta.dst, meta.dst_port, meta.src, meta.src_port);
+        self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc, expires: self.now + GATEWAY_FLOW_IDLE });
+        packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
+        self.trace.record(|| Step::Delivered { eni: to });
+        Ok(to)
+    }
+
+    /// A service's reply to a flow a gateway endpoint carried, if it is one.
+    fn gateway_flow_back(&mut self, meta: &Meta) -> Option<GatewayFlow> {
+        let key = (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port);
+        let flow = self.gateway_flows.get_mut(&key)?;
+        if flow.expires <= self.now {
+            self.gateway_flows.remove(&key);
+            return None;
+        }
+        flow.expires = self.now + GATEWAY_FLOW_IDLE;
+        Some(*flow)
     }
 
     /// A frame sent by a host on the internet.
     fn sent_on_internet(&mut self, meta: &mut Meta, at: EniIdx) -> Hop {
         if !self.t.eni(at).owns(meta.src) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+        }
+        if let Some(flow) = self.gateway_flow_back(meta) {
+            // Back through the gateway endpoint into the VPC, never the internet.
+            let c = Component::GatewayEndpoint(flow.endpoint);
+            self.cross(c);
+            let Some(&to) = self.addresses.vpc.get(&(flow.vpc, meta.dst)) else {
+                return Err(drop(DropReason::NoDestination, Component::Vpc(flow.vpc)));
+            };
+            self.hop(meta, c)?;
+            return self.enter_eni(meta, to, None);
         }
         self.internet(meta)
     }
@@ -591,6 +692,75 @@ impl Cx<'_> {
 }
 
 impl Cx<'_> {
+    /// Whether the frame is a DNS query to a resolver: the Amazon DNS server of
+    /// the sender's VPC, or (from an internet host, to an address nobody on the
+    /// internet owns) the internet's resolver. `Some(vpc)` says whose.
+    fn dns_query(&self, at: EniIdx, meta: &Meta) -> Option<Option<VpcIdx>> {
+        if meta.proto != Protocol::UDP || meta.dst_port != 53 || meta.fragment {
+            return None;
+        }
+        let t = self.t;
+        let eni = t.eni(at);
+        if !eni.owns(meta.src) {
+            return None;
+        }
+        match eni.attachment {
+            Attachment::Subnet(s) => {
+                let vpc = t.subnet(s).vpc;
+                resolver::is_vpc_resolver(t, vpc, meta.dst).then_some(Some(vpc))
+            }
+            Attachment::Internet => {
+                let owned = self.addresses.internet.contains_key(&meta.dst)
+                    || packet::v6(meta.dst)
+                        .is_some_and(|a| self.addresses.vpc_ipv6.iter().any(|(n, _)| n.contains(&a)));
+                (!owned).then_some(None)
+            }
+        }
+    }
+
+    /// The resolver answers. Neither security groups nor network ACLs filter
+    /// traffic to and from the Amazon DNS server (AWS).
+    fn answer_dns(&mut self, at: EniIdx, meta: &Meta, frame: &[u8], from: Option<VpcIdx>) -> Verdict {
+        let t = self.t;
+        let resolver = Component::Resolver(from);
+        let start = meta.l4.map_or(frame.len(), |l4| l4 + 8);
+        let end = (meta.l3 + meta.ip_len).min(frame.len());
+        let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
+            return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
+        };
+        let answer = resolver::lookup(t, from, &query.name);
+        let mut dns = Vec::new();
+        vpcsim_dns::build_response(&query, &answer, resolver::TTL, &mut dns);
+        let eni = t.eni(at);
+        let router_mac = match eni.attachment {
+            Attachment::Subnet(s) => t.subnet(s).router_mac,
+            Attachment::Internet => INTERNET_ROUTER_MAC,
+        };
+        let mut asker = [0; 6];
+        asker.copy_from_slice(&frame[6..12]);
+        self.out.clear();
+        let eth = etherparse::PacketBuilder::ethernet2(router_mac, asker);
+        let written = match (meta.dst, meta.src) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                eth.ipv4(s.octets(), d.octets(), 64).udp(53, meta.src_port).write(self.out, &dns)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                eth.ipv6(s.octets(), d.octets(), 64).udp(53, meta.src_port).write(self.out, &dns)
+            }
+            _ => return Verdict::Absorbed,
+        };
+        if written.is_err() {
+            return self.dropped(drop(DropReason::Malformed, resolver), Some("answer too large".into()));
+        }
+        self.trace.record(|| Step::Dns {
+            eni: at,
+            server: meta.dst,
+            name: query.name.clone(),
+            answer: describe(&answer, query.qtype),
+        });
+        Verdict::Answered(at)
+    }
+
     /// Neighbour discovery, IPv6's ARP: the router answers solicitations for its
     /// address in the subnet (base + 1) and for the ENIs of the subnet; the
     /// internet's router for everything but the asking host. Other
@@ -629,6 +799,24 @@ impl Cx<'_> {
         self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V6(target) });
         Verdict::Reply(at)
     }
+}
+
+fn describe(answer: &vpcsim_dns::Answer, qtype: vpcsim_dns::QueryType) -> String {
+    match answer {
+        vpcsim_dns::Answer::NxDomain => "NXDOMAIN (no such name)".to_string(),
+        vpcsim_dns::Answer::Addresses { v4, v6 } => {
+            let (kind, ips): (&str, Vec<String>) = match qtype {
+                vpcsim_dns::QueryType::Aaaa => ("AAAA", v6.iter().map(|a| a.to_string()).collect()),
+                _ => ("A", v4.iter().map(|a| a.to_string()).collect()),
+            };
+            if ips.is_empty() { format!("no {kind} record") } else { format!("{kind} {}", ips.join(", ")) }
+        }
+    }
+}
+
+fn host_of(t: &Topology, eni: EniIdx) -> vpcsim_model::HostIdx {
+    let vpcsim_model::EniOwner::Host(h) = t.eni(eni).owner;
+    h
 }
 
 fn opposite(d: Direction) -> Direction {

@@ -19,6 +19,7 @@ pub mod fabric;
 pub mod fib;
 pub mod filter;
 pub mod packet;
+pub mod resolver;
 pub mod trace;
 
 pub use fabric::{Counters, Fabric, Verdict};

@@ -8,8 +8,8 @@ use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 use vpcsim_model::{
-    Action, EniIdx, IgwIdx, NaclIdx, PortRange, Protocol, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx,
-    Topology, VpcIdx,
+    Action, EniIdx, GatewayEndpointIdx, IgwIdx, NaclIdx, PortRange, Protocol, RouteDest, RouteTableIdx, RouteTarget,
+    SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::packet::{Malformed, Meta, Side};
@@ -45,10 +45,12 @@ pub enum DropReason {
     Malformed,
     /// Connection tracking is full: the new flow could not be tracked.
     ConntrackFull,
+    /// The endpoint policy denies the request.
+    EndpointPolicy,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 14] = [
         DropReason::NoRoute,
         DropReason::Blackhole,
         DropReason::SgEgress,
@@ -62,6 +64,7 @@ impl DropReason {
         DropReason::SourceDestCheck,
         DropReason::Malformed,
         DropReason::ConntrackFull,
+        DropReason::EndpointPolicy,
     ];
 
     /// The one-word name scenarios use in `drop_reason`.
@@ -80,6 +83,7 @@ impl DropReason {
             DropReason::SourceDestCheck => "source-dest-check",
             DropReason::Malformed => "malformed",
             DropReason::ConntrackFull => "conntrack-full",
+            DropReason::EndpointPolicy => "endpoint-policy",
         }
     }
 
@@ -111,6 +115,9 @@ pub enum Component {
     InternetGateway(IgwIdx),
     /// The public internet's router.
     Internet,
+    GatewayEndpoint(GatewayEndpointIdx),
+    /// The Amazon DNS server of a VPC (or the internet's resolver: `None`).
+    Resolver(Option<VpcIdx>),
 }
 
 impl Component {
@@ -127,6 +134,8 @@ impl Component {
             Component::Vpc(v) => &t.vpc(v).id,
             Component::InternetGateway(i) => &t.internet_gateway(i).id,
             Component::Internet => "internet",
+            Component::GatewayEndpoint(ep) => &t.gateway_endpoint(ep).id,
+            Component::Resolver(_) => "resolver",
         }
     }
 
@@ -247,6 +256,23 @@ pub enum Step {
         drop: Drop,
         detail: Option<String>,
     },
+    /// An endpoint policy decided a request that passed the endpoint.
+    EndpointPolicy {
+        endpoint: GatewayEndpointIdx,
+        principal: String,
+        action: String,
+        resource: String,
+        /// Which statement decided, in words.
+        decided_by: String,
+        allowed: bool,
+    },
+    /// A DNS query answered by the resolver.
+    Dns {
+        eni: EniIdx,
+        server: IpAddr,
+        name: String,
+        answer: String,
+    },
     /// The router sent an ICMP error back to the source.
     Bounced {
         eni: EniIdx,
@@ -305,6 +331,7 @@ fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
         RouteTarget::Blackhole => "blackhole".to_string(),
         RouteTarget::InternetGateway(i) => t.internet_gateway(i).id.clone(),
         RouteTarget::Eni(e) => eni_label(t, e),
+        RouteTarget::GatewayEndpoint(ep) => t.gateway_endpoint(ep).id.clone(),
     };
     format!("{dest} → {target}")
 }
@@ -334,6 +361,8 @@ impl Step {
             Step::Delivered { .. } => "delivered",
             Step::Dropped { .. } => "dropped",
             Step::Bounced { .. } => "icmp-error",
+            Step::Dns { .. } => "dns",
+            Step::EndpointPolicy { .. } => "endpoint-policy",
         }
     }
 
@@ -426,6 +455,16 @@ impl Step {
                 format!("{} translates the {what} {from} → {to}", at.id(t))
             }
             Step::Delivered { eni } => format!("delivered to {}", eni_label(t, *eni)),
+            Step::EndpointPolicy { endpoint, principal, action, resource, decided_by, allowed } => {
+                let verb = if *allowed { "allows" } else { "denies" };
+                format!(
+                    "the endpoint policy of {} {verb} {action} on {resource} for {principal} ({decided_by})",
+                    t.gateway_endpoint(*endpoint).id
+                )
+            }
+            Step::Dns { eni, server, name, answer } => {
+                format!("the DNS server {server} answers {} about {name}: {answer}", eni_label(t, *eni))
+            }
             Step::Bounced { eni, error } => {
                 let what = match error {
                     crate::packet::IcmpError::TimeExceeded => "time exceeded".to_string(),

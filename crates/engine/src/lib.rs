@@ -15,6 +15,7 @@ pub mod check;
 pub mod pcap;
 pub mod probe;
 pub mod run;
+pub mod services;
 pub mod sim;
 
 pub use check::{ExpectationReport, check, check_one};

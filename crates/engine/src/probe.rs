@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use vpcsim_dataplane::{Component, Verdict};
 use vpcsim_hosts::ProbeStatus;
-use vpcsim_model::{Destination, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Topology};
+use vpcsim_model::{Destination, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Request, Topology};
 
+use crate::services;
 use crate::sim::{Record, Sim, SimConfig};
 
 /// What to try.
@@ -26,6 +27,8 @@ pub struct ProbeSpec {
     pub timeout: Duration,
     /// UDP: the payload size (default: a short probe message).
     pub size: Option<usize>,
+    /// TCP to an AWS service: the request sent once connected.
+    pub request: Option<Request>,
 }
 
 impl From<&Expectation> for ProbeSpec {
@@ -38,6 +41,7 @@ impl From<&Expectation> for ProbeSpec {
             at: e.at,
             timeout: e.timeout,
             size: e.size,
+            request: e.request.clone(),
         }
     }
 }
@@ -97,16 +101,26 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         seen_source: None,
         records: Vec::new(),
     };
-    let Some(dest) = outcome.dest else {
-        outcome.drop = Some(ObservedDrop { reason: "nxdomain".into(), at: None, leg: Leg::Forward });
-        return outcome;
-    };
     let mut sim = Sim::new(Arc::clone(&topology), config);
     sim.run_until(spec.at);
     // Only the probe's own frames count.
     sim.records.clear();
-    let port = spec.port.unwrap_or(0);
     let from = spec.from;
+    let source_eni = topology.host(from).eni;
+    let deadline = spec.at + spec.timeout;
+    if outcome.dest.is_none()
+        && let Destination::Name(name) = &spec.to
+    {
+        // Resolved from the source host, by its own stack, through its resolver.
+        let v6 = spec.proto == Protocol::Icmpv6 || topology.eni(source_eni).ipv4.is_unspecified();
+        outcome.dest = sim.resolve(from, name, v6, deadline);
+    }
+    let Some(dest) = outcome.dest else {
+        outcome.drop = Some(ObservedDrop { reason: "nxdomain".into(), at: None, leg: Leg::Forward });
+        outcome.records = std::mem::take(&mut sim.records);
+        return outcome;
+    };
+    let port = spec.port.unwrap_or(0);
     let probe = sim.with_host(from, |host, now| match spec.proto {
         Protocol::Tcp => host.tcp_connect(now, dest, port),
         Protocol::Udp => match spec.size {
@@ -115,24 +129,57 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         },
         _ => host.ping(now, dest),
     });
-    let deadline = spec.at + spec.timeout;
     sim.run_until_or(deadline, |s| s.host(from).probe_status(probe) != ProbeStatus::Pending);
     let status = sim.host(from).probe_status(probe);
-    if status == ProbeStatus::Connected {
-        // Let the handshake's last ACK reach the server.
-        let settle = sim.now() + sim.hop_latency() * 4;
-        sim.run_until(settle);
-    }
     outcome.result = match status {
         ProbeStatus::Connected => ExpectedResult::Connected,
         ProbeStatus::Refused => ExpectedResult::Refused,
         ProbeStatus::Replied => ExpectedResult::Replied,
-        ProbeStatus::Pending | ProbeStatus::Unreachable => ExpectedResult::Dropped,
+        _ => ExpectedResult::Dropped,
     };
-    let source_eni = topology.host(from).eni;
+    if status == ProbeStatus::Connected {
+        match &spec.request {
+            Some(request) => {
+                // Sent once connected; the service's status line decides.
+                let principal = request.principal.clone().unwrap_or_else(|| default_principal(&topology, from));
+                let bytes = services::request_bytes(&host_label(&topology, &spec.to, dest), &principal, request);
+                sim.with_host(from, |h, _| h.tcp_send(probe, &bytes));
+                sim.run_until_or(deadline, |s| services::status_code(s.host(from).tcp_received(probe)).is_some());
+                outcome.result = match services::status_code(sim.host(from).tcp_received(probe)) {
+                    Some(403) => ExpectedResult::Denied,
+                    Some(_) => ExpectedResult::Connected,
+                    // Connected, but no answer in time.
+                    None => ExpectedResult::Dropped,
+                };
+            }
+            None => {
+                // Let the handshake's last ACK reach the server.
+                let settle = sim.now() + sim.hop_latency() * 4;
+                sim.run_until(settle);
+            }
+        }
+    }
     outcome.records = std::mem::take(&mut sim.records);
     analyse(&mut outcome, source_eni);
     outcome
+}
+
+/// The source VPC's account root: who asks when a request names nobody.
+fn default_principal(t: &Topology, from: HostIdx) -> String {
+    let account = match t.eni(t.host(from).eni).attachment {
+        vpcsim_model::Attachment::Subnet(s) => t.vpc(t.subnet(s).vpc).account.clone(),
+        vpcsim_model::Attachment::Internet => vpcsim_model::DEFAULT_ACCOUNT.to_string(),
+    };
+    format!("arn:aws:iam::{account}:root")
+}
+
+/// The `Host` header: the name asked for, or the address.
+fn host_label(t: &Topology, to: &Destination, dest: IpAddr) -> String {
+    match to {
+        Destination::Name(n) => n.clone(),
+        Destination::Host(h) => t.host(*h).id.clone(),
+        Destination::Ip(_) => dest.to_string(),
+    }
 }
 
 fn leg(record: &Record, source: EniIdx) -> Leg {
@@ -164,6 +211,18 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
         {
             outcome.drop = Some(ObservedDrop { reason: d.reason.as_str().into(), at: Some(d.at), leg });
         }
+        // A request the endpoint policy denied: delivered, then refused.
+        for step in &r.steps {
+            if let (None, vpcsim_dataplane::Step::EndpointPolicy { endpoint, allowed: false, .. }) =
+                (&outcome.drop, step)
+            {
+                outcome.drop = Some(ObservedDrop {
+                    reason: vpcsim_dataplane::DropReason::EndpointPolicy.as_str().into(),
+                    at: Some(Component::GatewayEndpoint(*endpoint)),
+                    leg: Leg::Forward,
+                });
+            }
+        }
     }
 }
 
@@ -178,7 +237,7 @@ impl ProbeOutcome {
     /// One line: the result and, for a drop, where and why.
     pub fn summary(&self) -> String {
         let mut s = self.result.as_str().to_string();
-        if self.result == ExpectedResult::Dropped
+        if matches!(self.result, ExpectedResult::Dropped | ExpectedResult::Denied)
             && let Some(d) = &self.drop
         {
             let _ = write!(s, " ({}", d.reason);

@@ -151,6 +151,13 @@ fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     if f.done >= f.flow.requests || now < f.flow.start {
         return;
     }
+    if f.dest.is_none()
+        && let vpcsim_model::Destination::Name(name) = &f.flow.to
+    {
+        // Resolved by the source host's stack when the flow starts.
+        let v6 = f.flow.proto == Protocol::Icmpv6;
+        f.dest = sim.resolve(from, name, v6, now + REQUEST_TIMEOUT * 10);
+    }
     let Some(dest) = f.dest else {
         // The name does not resolve: every request fails at once.
         f.report.failed += f.flow.requests - f.done;
@@ -200,7 +207,7 @@ fn attribute(report: &mut RunReport, flows: &mut [FlowState]) {
                     *f.report.drops.entry(d.reason.as_str().to_string()).or_default() += 1;
                 }
             }
-            Verdict::Reply(_) | Verdict::Absorbed => {}
+            Verdict::Reply(_) | Verdict::Absorbed | Verdict::Answered(_) => {}
         }
     }
 }

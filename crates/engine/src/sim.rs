@@ -9,15 +9,17 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
-use vpcsim_hosts::{HostConfig, VirtualHost};
-use vpcsim_model::{Attachment, EniIdx, HostIdx, Topology};
+use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
+use vpcsim_model::{Attachment, EniIdx, HostIdx, Protocol, Topology};
 
 use crate::pcap::Capture;
+use crate::services;
 
 /// The default latency of one pass through the fabric.
 pub const DEFAULT_HOP_LATENCY: Duration = Duration::from_micros(100);
@@ -233,6 +235,79 @@ impl Sim {
         false
     }
 
+    /// Resolves `name` from host `from` with real DNS queries, running the
+    /// simulation until the answer or `deadline`.
+    pub fn resolve(&mut self, from: HostIdx, name: &str, ipv6: bool, deadline: Duration) -> Option<IpAddr> {
+        let query = self.with_host(from, |h, now| h.resolve(now, name, ipv6));
+        self.run_until_or(deadline, |s| s.host(from).probe_status(query) != ProbeStatus::Pending);
+        match self.host(from).probe_status(query) {
+            ProbeStatus::Resolved(ip) => Some(ip),
+            _ => None,
+        }
+    }
+
+    /// A service answers the requests its host received. The endpoint policy
+    /// of the gateway endpoint a connection came through decides (the fabric
+    /// evaluates it); the decision joins the trace of the frame that carried
+    /// the request.
+    fn serve(&mut self, h: HostIdx) {
+        let Some(service) = self.topology.host(h).service else { return };
+        let requests = self.hosts[h.index()].take_requests();
+        if requests.is_empty() {
+            return;
+        }
+        let t = Arc::clone(&self.topology);
+        let label = format!("{}.{}", t.service(service).name, t.service(service).region);
+        for r in requests {
+            let endpoint = self.fabric.gateway_endpoint_of(Protocol::TCP, r.local, r.remote);
+            let answer = match (services::parse_request(&r.bytes), endpoint) {
+                (None, _) => services::response(400, &label, None, Some("missing x-vpcsim headers")),
+                (Some(_), None) => services::response(200, &label, None, None),
+                (Some(q), Some(ep)) => {
+                    let request =
+                        vpcsim_policy::Request { principal: &q.principal, action: &q.action, resource: &q.resource };
+                    let decision = self.fabric.authorize(ep, &request);
+                    let decided_by = match (decision, &t.gateway_endpoint(ep).policy) {
+                        (_, None) => "no policy attached: AWS's default allows everything".to_string(),
+                        (vpcsim_policy::Decision::ImplicitDeny, _) => "no statement allows it".to_string(),
+                        (d, Some(p)) => {
+                            let kind = if d.allowed() { "allowed by" } else { "explicit deny in" };
+                            format!("{kind} {}", d.statement().map_or(String::new(), |i| p.statement_label(i)))
+                        }
+                    };
+                    let step = Step::EndpointPolicy {
+                        endpoint: ep,
+                        principal: q.principal.clone(),
+                        action: q.action.clone(),
+                        resource: q.resource.clone(),
+                        decided_by,
+                        allowed: decision.allowed(),
+                    };
+                    self.annotate_delivery(t.host(h).eni, r.remote, step);
+                    let via = t.gateway_endpoint(ep).id.as_str();
+                    if decision.allowed() {
+                        services::response(200, &label, Some(via), None)
+                    } else {
+                        services::response(403, &label, Some(via), Some("denied by the VPC endpoint policy"))
+                    }
+                }
+            };
+            self.hosts[h.index()].respond(r.conn, &answer);
+        }
+        self.poll_host(h);
+    }
+
+    /// Adds `step` to the latest record of a frame from `client` delivered at `eni`.
+    fn annotate_delivery(&mut self, eni: EniIdx, client: (IpAddr, u16), step: Step) {
+        let found = self.records.iter_mut().rev().find(|r| {
+            r.verdict == Verdict::Deliver(eni)
+                && r.delivered.is_some_and(|m| m.src == client.0 && m.src_port == client.1)
+        });
+        if let Some(r) = found {
+            r.steps.push(step);
+        }
+    }
+
     fn poll_host(&mut self, h: HostIdx) {
         let now = self.now;
         let host = &mut self.hosts[h.index()];
@@ -246,6 +321,7 @@ impl Sim {
             // A stack that asks to be polled now has just been: next instant.
             self.schedule_poll(h, at.max(now + Duration::from_micros(1)));
         }
+        self.serve(h);
     }
 
     fn schedule_poll(&mut self, h: HostIdx, at: Duration) {
@@ -275,7 +351,7 @@ impl Sim {
                 self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
                 meta
             }
-            Verdict::Reply(to) | Verdict::Bounce(_, to) => {
+            Verdict::Reply(to) | Verdict::Bounce(_, to) | Verdict::Answered(to) => {
                 self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
                 None
             }

@@ -232,6 +232,7 @@ fn hop_latency_is_configurable_and_time_is_simulated() {
         at: std::time::Duration::from_secs(2),
         timeout: std::time::Duration::from_secs(1),
         size: None,
+        request: None,
     };
     let o = vpcsim_engine::run_probe(std::sync::Arc::clone(&t), &spec, SimConfig::default());
     assert_eq!(o.result, ExpectedResult::Connected);

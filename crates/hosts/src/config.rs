@@ -2,7 +2,7 @@
 //! ([`HostConfig`]), and how a host of a topology gets one
 //! ([`HostConfig::for_host`]).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vpcsim_model::{Attachment, HostIdx, Listener, Topology};
 
@@ -32,6 +32,12 @@ pub struct HostConfig {
     /// Seeds smoltcp's `random_seed` (initial sequence numbers, IPv4
     /// identification) and the choice of ephemeral ports and ICMP identifiers.
     pub seed: u64,
+    /// The DNS server `resolve` asks.
+    pub dns_server: Option<IpAddr>,
+    /// When true, TCP servers hand each request (the bytes up to a blank line)
+    /// to the caller (`take_requests`) and send what it answers (`respond`),
+    /// instead of echoing: how AWS services are built.
+    pub application: bool,
 }
 
 impl HostConfig {
@@ -47,15 +53,17 @@ impl HostConfig {
     pub fn for_host(topology: &Topology, host: HostIdx, mtu: usize) -> HostConfig {
         let h = topology.host(host);
         let eni = topology.eni(h.eni);
-        let (ipv4, ipv6) = match eni.attachment {
+        let (ipv4, ipv6, dns_server) = match eni.attachment {
             Attachment::Subnet(s) => {
                 let subnet = topology.subnet(s);
+                // The Amazon DNS server: the VPC's base + 2.
+                let dns = Some(IpAddr::V4(topology.vpc(subnet.vpc).dns_server()));
                 let ipv4 = (eni.ipv4, subnet.cidr.prefix_len(), subnet.router_ip());
                 let ipv6 = match (eni.ipv6, subnet.ipv6_cidr, subnet.router_ipv6()) {
                     (Some(ip), Some(net), Some(gw)) => Some((ip, net.prefix_len(), gw)),
                     _ => None,
                 };
-                (ipv4, ipv6)
+                (ipv4, ipv6, dns)
             }
             Attachment::Internet => {
                 let ipv4 = if eni.ipv4.is_unspecified() {
@@ -65,7 +73,10 @@ impl HostConfig {
                     (eni.ipv4, 24, Ipv4Addr::from(internet_gateway(u128::from(ip), 24, 32) as u32))
                 };
                 let ipv6 = eni.ipv6.map(|ip| (ip, 64, Ipv6Addr::from(internet_gateway(u128::from(ip), 64, 128))));
-                (ipv4, ipv6)
+                // The internet's router resolves names too.
+                let dns =
+                    if ipv4.0.is_unspecified() { ipv6.map(|v| IpAddr::V6(v.2)) } else { Some(IpAddr::V4(ipv4.2)) };
+                (ipv4, ipv6, dns)
             }
         };
         HostConfig {
@@ -76,6 +87,8 @@ impl HostConfig {
             mtu,
             listen: h.listen.clone(),
             seed: splitmix64(topology.seed ^ host.0 as u64),
+            dns_server,
+            application: h.service.is_some(),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
-use smoltcp::socket::{icmp, tcp, udp};
+use smoltcp::socket::{dns, icmp, tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{
     EthernetAddress, HardwareAddress, Icmpv4Message, Icmpv4Packet, Icmpv6Message, Icmpv6Packet, IpAddress, IpCidr,
@@ -44,6 +44,21 @@ pub enum ProbeStatus {
     /// closed port, etc.), or the probe could not be started (no free
     /// ephemeral port, an unusable destination).
     Unreachable,
+    /// DNS: the name resolved; the first address.
+    Resolved(IpAddr),
+    /// DNS: the name does not resolve (NXDOMAIN, no record, or no answer).
+    NxDomain,
+}
+
+/// A request a TCP server of an application host received: the bytes up to and
+/// including the blank line that ends its header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppRequest {
+    /// Pass to `respond`.
+    pub conn: u64,
+    pub local: (IpAddr, u16),
+    pub remote: (IpAddr, u16),
+    pub bytes: Vec<u8>,
 }
 
 /// Counters for summaries.
@@ -90,6 +105,14 @@ struct ServerConn {
     handle: SocketHandle,
     /// The handshake completed (counted once).
     accepted: bool,
+    /// Application hosts: a number the caller answers by.
+    id: u64,
+    /// Application hosts: bytes of a request not complete yet.
+    request: Vec<u8>,
+    /// Application hosts: the answer not sent yet; the connection closes once
+    /// it is.
+    answer: Vec<u8>,
+    answered: bool,
 }
 
 #[derive(Debug)]
@@ -115,8 +138,21 @@ enum ProbeKind {
         remote: IpAddr,
         seq: u16,
     },
+    Dns {
+        socket: Option<SocketHandle>,
+        query: DnsQuery,
+    },
     /// Could not be started.
     Failed,
+}
+
+/// smoltcp's query handle, which has no `Debug`.
+struct DnsQuery(dns::QueryHandle);
+
+impl std::fmt::Debug for DnsQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DnsQuery")
+    }
 }
 
 #[derive(Debug)]
@@ -148,6 +184,9 @@ pub struct VirtualHost {
     stats: HostStats,
     /// Reused copy buffer for the echo servers.
     scratch: Vec<u8>,
+    /// Application hosts: requests waiting for the caller.
+    requests: Vec<AppRequest>,
+    next_conn: u64,
 }
 
 impl std::fmt::Debug for VirtualHost {
@@ -234,6 +273,8 @@ impl VirtualHost {
             icmp_idents: BTreeSet::new(),
             stats: HostStats::default(),
             scratch: vec![0; UDP_SERVER_BYTES.max(TCP_BUFFER)],
+            requests: Vec::new(),
+            next_conn: 0,
             config,
         };
         for l in host.config.listen.clone() {
@@ -429,6 +470,40 @@ impl VirtualHost {
         self.push_probe(ProbeKind::Ping { socket, remote: dst, seq }, ident)
     }
 
+    /// Resolves `name` (A, or AAAA when `ipv6`) by asking the host's DNS
+    /// server with real queries; `Resolved` with the first address, or
+    /// `NxDomain`.
+    pub fn resolve(&mut self, _now: Duration, name: &str, ipv6: bool) -> ProbeId {
+        let Some(server) = self.config.dns_server else {
+            return self.push_failed();
+        };
+        let mut socket = dns::Socket::new(&[IpAddress::from(server)], vec![None]);
+        let qtype = if ipv6 { smoltcp::wire::DnsQueryType::Aaaa } else { smoltcp::wire::DnsQueryType::A };
+        let Ok(query) = socket.start_query(self.iface.context(), name, qtype) else {
+            return self.push_failed();
+        };
+        let socket = Some(self.sockets.add(socket));
+        self.push_probe(ProbeKind::Dns { socket, query: DnsQuery(query) }, 0)
+    }
+
+    /// Application hosts: the requests received since the last call.
+    pub fn take_requests(&mut self) -> Vec<AppRequest> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Application hosts: answers request connection `conn` with `data`, then
+    /// closes it. False when the connection is gone.
+    pub fn respond(&mut self, conn: u64, data: &[u8]) -> bool {
+        match self.servers.iter_mut().find(|c| c.id == conn) {
+            Some(c) => {
+                c.answer.extend_from_slice(data);
+                c.answered = true;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A probe's outcome so far (`Pending` for an unknown id).
     pub fn probe_status(&self, probe: ProbeId) -> ProbeStatus {
         self.probes.get(probe).map_or(ProbeStatus::Pending, |p| p.status)
@@ -473,7 +548,16 @@ impl VirtualHost {
                     break;
                 }
                 let handle = self.sockets.add(socket);
-                self.servers.push(ServerConn { port: l.port, handle, accepted: false });
+                self.next_conn += 1;
+                self.servers.push(ServerConn {
+                    port: l.port,
+                    handle,
+                    accepted: false,
+                    id: self.next_conn,
+                    request: Vec::new(),
+                    answer: Vec::new(),
+                    answered: false,
+                });
             }
         }
     }
@@ -481,13 +565,52 @@ impl VirtualHost {
     /// The servers: TCP connections echo what they receive and close when the
     /// peer has; closed ones are released; UDP servers echo each datagram.
     fn run_servers(&mut self) {
-        let VirtualHost { sockets, servers, udp_servers, stats, scratch, .. } = self;
+        let VirtualHost { sockets, servers, udp_servers, stats, scratch, config, requests, .. } = self;
+        let application = config.application;
         servers.retain_mut(|conn| {
             let socket = sockets.get_mut::<tcp::Socket>(conn.handle);
             let state = socket.state();
             if !conn.accepted && is_established(state) {
                 conn.accepted = true;
                 stats.connections_accepted += 1;
+            }
+            if application {
+                while socket.can_recv() {
+                    let n = socket.recv_slice(scratch).unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    stats.server_bytes_received += n as u64;
+                    conn.request.extend_from_slice(&scratch[..n]);
+                }
+                if let Some(end) = conn.request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let bytes: Vec<u8> = conn.request.drain(..end + 4).collect();
+                    let (local, remote) = (socket.local_endpoint(), socket.remote_endpoint());
+                    if let (Some(l), Some(r)) = (local, remote) {
+                        requests.push(AppRequest {
+                            conn: conn.id,
+                            local: (IpAddr::from(l.addr), l.port),
+                            remote: (IpAddr::from(r.addr), r.port),
+                            bytes,
+                        });
+                    }
+                }
+                if !conn.answer.is_empty() && socket.may_send() {
+                    let n = socket.send_slice(&conn.answer).unwrap_or(0);
+                    stats.server_bytes_sent += n as u64;
+                    conn.answer.drain(..n);
+                    if conn.answer.is_empty() && conn.answered {
+                        socket.close();
+                    }
+                }
+                if state == tcp::State::CloseWait && conn.answer.is_empty() {
+                    socket.close();
+                }
+                if state == tcp::State::Closed {
+                    sockets.remove(conn.handle);
+                    return false;
+                }
+                return true;
             }
             while socket.can_recv() {
                 let room = if socket.may_send() { socket.send_capacity() - socket.send_queue() } else { scratch.len() };
@@ -605,6 +728,23 @@ impl VirtualHost {
                         }
                         *socket_slot = None;
                         udp_ports.remove(&local);
+                    }
+                }
+                ProbeKind::Dns { socket: socket_slot @ Some(_), query } => {
+                    let handle = socket_slot.expect("matched Some");
+                    let socket = sockets.get_mut::<dns::Socket>(handle);
+                    match socket.get_query_result(query.0) {
+                        Ok(addrs) => {
+                            probe.status = addrs
+                                .first()
+                                .map_or(ProbeStatus::NxDomain, |a| ProbeStatus::Resolved(IpAddr::from(*a)));
+                        }
+                        Err(dns::GetQueryResultError::Pending) => {}
+                        Err(dns::GetQueryResultError::Failed) => probe.status = ProbeStatus::NxDomain,
+                    }
+                    if probe.status != ProbeStatus::Pending {
+                        sockets.remove(handle);
+                        *socket_slot = None;
                     }
                 }
                 ProbeKind::Ping { socket: socket_slot @ Some(_), remote, seq } => {

@@ -33,5 +33,5 @@ mod neighbours;
 mod rng;
 
 pub use config::{DEFAULT_MTU, HostConfig};
-pub use host::{HostStats, ProbeId, ProbeStatus, VirtualHost};
+pub use host::{AppRequest, HostStats, ProbeId, ProbeStatus, VirtualHost};
 pub use rng::splitmix64;

@@ -174,7 +174,7 @@ impl Sim {
         let mut out = Vec::new();
         let to = match self.fabric.process(self.now, eni, &frame, &mut out, &mut Trace::off()) {
             Verdict::Deliver(e) => Some(self.eni_host[e.index()]),
-            Verdict::Reply(e) | Verdict::Bounce(_, e) => Some(self.eni_host[e.index()]),
+            Verdict::Reply(e) | Verdict::Bounce(_, e) | Verdict::Answered(e) => Some(self.eni_host[e.index()]),
             Verdict::Drop(_) | Verdict::Absorbed => None,
         };
         self.log.push((self.now, from, frame));

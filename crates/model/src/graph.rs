@@ -6,8 +6,8 @@
 
 use petgraph::graph::{Graph, NodeIndex};
 
-use crate::EniIdx;
 use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
+use crate::{EniIdx, GatewayEndpointIdx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
@@ -15,6 +15,7 @@ pub enum Node {
     Subnet(SubnetIdx),
     Eni(EniIdx),
     InternetGateway(IgwIdx),
+    GatewayEndpoint(GatewayEndpointIdx),
     /// The public internet.
     Internet,
 }
@@ -61,6 +62,16 @@ impl TopologyGraph {
                 n
             })
             .collect();
+        let endpoints: Vec<NodeIndex> = t
+            .gateway_endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, ep)| {
+                let n = g.add_node(Node::GatewayEndpoint(GatewayEndpointIdx::from_index(i)));
+                g.add_edge(n, vpcs[ep.vpc.index()], Link::Attached);
+                n
+            })
+            .collect();
         let enis: Vec<NodeIndex> = t
             .enis
             .iter()
@@ -80,6 +91,7 @@ impl TopologyGraph {
                 let to = match route.target {
                     RouteTarget::InternetGateway(igw) => igws[igw.index()],
                     RouteTarget::Eni(eni) => enis[eni.index()],
+                    RouteTarget::GatewayEndpoint(ep) => endpoints[ep.index()],
                     RouteTarget::Local | RouteTarget::Blackhole => continue,
                 };
                 if g.find_edge(subnets[i], to).is_none() {

@@ -59,6 +59,10 @@ index_type! {
     EniIdx;
     /// A host: a virtual machine in a subnet or on the internet.
     HostIdx;
+    /// A built-in AWS service in one region.
+    ServiceIdx;
+    /// A gateway endpoint.
+    GatewayEndpointIdx;
 }
 
 /// The AWS region used when a VPC names none.
@@ -84,6 +88,8 @@ pub struct Topology {
     pub internet_gateways: Vec<InternetGateway>,
     pub enis: Vec<Eni>,
     pub hosts: Vec<Host>,
+    pub services: Vec<AwsService>,
+    pub gateway_endpoints: Vec<GatewayEndpoint>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
 }
@@ -115,6 +121,12 @@ impl Topology {
     }
     pub fn host(&self, i: HostIdx) -> &Host {
         &self.hosts[i.index()]
+    }
+    pub fn service(&self, i: ServiceIdx) -> &AwsService {
+        &self.services[i.index()]
+    }
+    pub fn gateway_endpoint(&self, i: GatewayEndpointIdx) -> &GatewayEndpoint {
+        &self.gateway_endpoints[i.index()]
     }
 
     /// The host with this id.
@@ -213,6 +225,8 @@ pub enum RouteTarget {
     InternetGateway(IgwIdx),
     /// An ENI (an instance target names its primary ENI): a middlebox.
     Eni(EniIdx),
+    /// A gateway endpoint's prefix-list route.
+    GatewayEndpoint(GatewayEndpointIdx),
 }
 
 /// What a route matches.
@@ -367,6 +381,37 @@ pub struct Host {
     pub id: String,
     pub eni: EniIdx,
     pub listen: Vec<Listener>,
+    /// Set when the host is an AWS service's front door.
+    pub service: Option<ServiceIdx>,
+}
+
+/// A built-in AWS service in one region: its public name and ranges, and the
+/// host (on the internet, at the service's first address) that answers it.
+#[derive(Clone, Debug)]
+pub struct AwsService {
+    /// "s3", "kms", "ecr.api".
+    pub name: String,
+    pub region: String,
+    /// "s3.us-east-1.amazonaws.com".
+    pub dns_name: String,
+    pub ranges: Vec<IpNet>,
+    /// The addresses DNS answers with; the first is the host's.
+    pub addresses: Vec<IpAddr>,
+    pub host: HostIdx,
+    /// Whether a gateway endpoint can reach it (S3, DynamoDB).
+    pub gateway_capable: bool,
+}
+
+/// A gateway endpoint (S3, DynamoDB): a route-table target that carries a VPC's
+/// traffic to a service of its region privately.
+#[derive(Clone, Debug)]
+pub struct GatewayEndpoint {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub service: ServiceIdx,
+    pub route_tables: Vec<RouteTableIdx>,
+    /// The endpoint policy; `None` is AWS's default full access.
+    pub policy: Option<vpcsim_policy::Policy>,
 }
 
 /// The MAC address vpcsim gives the `i`th ENI: locally administered, unicast.

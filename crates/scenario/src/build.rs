@@ -22,7 +22,7 @@ use vpcsim_model::{
 };
 
 use crate::diagnostic::{Diagnostic, SourceMap};
-use crate::managed::{self, MANAGED_PREFIX_LISTS};
+use crate::managed;
 use crate::raw::{RawHost, RawNaclRule, RawScenario, RawSgRule};
 use crate::values;
 
@@ -37,6 +37,7 @@ pub(crate) enum Kind {
     SecurityGroup,
     Nacl,
     Host,
+    GatewayEndpoint,
     /// A table of the contract this version does not simulate yet.
     Unsupported(&'static str),
 }
@@ -52,6 +53,7 @@ impl Kind {
             Kind::SecurityGroup => "security_group",
             Kind::Nacl => "nacl",
             Kind::Host => "host",
+            Kind::GatewayEndpoint => "gateway_endpoint",
             Kind::Unsupported(t) => t,
         }
     }
@@ -101,7 +103,7 @@ pub(crate) struct Builder<'a> {
     // Side facts, by index of the kind: `None`/false where the file was wrong,
     // so that one mistake does not cascade into unrelated errors.
     vpc_cidr_ok: Vec<bool>,
-    rt_vpc: Vec<Option<VpcIdx>>,
+    pub(crate) rt_vpc: Vec<Option<VpcIdx>>,
     nacl_vpc: Vec<Option<VpcIdx>>,
     pub(crate) sg_vpc: Vec<Option<VpcIdx>>,
     igw_vpc: Vec<Option<VpcIdx>>,
@@ -137,6 +139,8 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.subnets(raw);
     b.hosts(raw);
     b.routes(raw);
+    b.services(raw);
+    b.gateway_endpoints(raw);
     b.security_group_rules(raw);
     b.traffic(raw);
     if b.errors.is_empty() {
@@ -152,6 +156,10 @@ impl<'a> Builder<'a> {
     pub(crate) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let d = self.map.diagnostic(span, message);
         self.errors.push(d);
+    }
+
+    pub(crate) fn file(&self) -> &str {
+        self.map.file()
     }
 
     pub(crate) fn line_of(&self, span: &Range<usize>) -> usize {
@@ -230,6 +238,9 @@ impl<'a> Builder<'a> {
         for (i, r) in raw.host.iter().enumerate() {
             self.register(&r.id, Kind::Host, i);
         }
+        for (i, r) in raw.gateway_endpoint.iter().enumerate() {
+            self.register(&r.id, Kind::GatewayEndpoint, i);
+        }
         for (table, entries) in raw.unsupported() {
             for entry in entries {
                 self.err(entry.span(), format!("`[[{table}]]` is not supported yet by this version of vpcsim"));
@@ -264,7 +275,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn resolve_vpc(&mut self, r: &Spanned<String>) -> Option<VpcIdx> {
+    pub(crate) fn resolve_vpc(&mut self, r: &Spanned<String>) -> Option<VpcIdx> {
         self.resolve(r, Kind::Vpc).map(VpcIdx::from_index)
     }
 
@@ -277,7 +288,7 @@ impl<'a> Builder<'a> {
         self.resolve(r, Kind::SecurityGroup).map(SgIdx::from_index)
     }
 
-    fn vpc_id(&self, v: VpcIdx) -> &str {
+    pub(crate) fn vpc_id(&self, v: VpcIdx) -> &str {
         &self.t.vpc(v).id
     }
 
@@ -645,7 +656,7 @@ impl<'a> Builder<'a> {
 
     /// A prefix list by id: a customer list of the file, or an AWS-managed
     /// list of the VPC's region, created when first used.
-    fn resolve_prefix_list(&mut self, r: &Spanned<String>, vpc: VpcIdx) -> Option<PrefixListIdx> {
+    pub(crate) fn resolve_prefix_list(&mut self, r: &Spanned<String>, vpc: VpcIdx) -> Option<PrefixListIdx> {
         let name = r.get_ref();
         if self.ids.contains_key(name) || !managed::is_managed_name(name) {
             return self.resolve(r, Kind::PrefixList).map(PrefixListIdx::from_index);
@@ -654,16 +665,14 @@ impl<'a> Builder<'a> {
         if let Some(idx) = self.managed_lists.get(&(name.clone(), region.clone())) {
             return Some(*idx);
         }
-        let Some(list) = MANAGED_PREFIX_LISTS.iter().find(|l| l.id == name && l.region == region) else {
+        let Some(list) = managed::managed_list(name, &region) else {
             self.err(r.span(), format!("managed prefix list {name} is not available in {region} yet"));
             return None;
         };
         let idx = PrefixListIdx::from_index(self.t.prefix_lists.len());
         self.t.prefix_lists.push(PrefixList {
             id: list.id.to_owned(),
-            // The table is ours and parsed by a unit test; a bad entry is skipped
-            // rather than trusted.
-            entries: list.ranges.iter().filter_map(|c| c.parse().ok()).collect(),
+            entries: list.entries,
             managed: Some(ManagedBy { service: list.service.to_owned(), region: region.clone() }),
         });
         self.managed_lists.insert((name.clone(), region), idx);
@@ -1245,6 +1254,13 @@ impl<'a> Builder<'a> {
                 }
                 (RouteTarget::Eni(EniIdx::from_index(entry.index)), plan.vpc)
             }
+            Kind::GatewayEndpoint => {
+                let msg = format!(
+                    "`{s}` is a gateway endpoint: it adds its own prefix-list route to the route tables it names (`route_tables`); a route cannot target it"
+                );
+                self.err(t.span(), msg);
+                return None;
+            }
             kind => {
                 let msg = format!("`{s}` is {}, not an internet_gateway or a host", a(kind.table()));
                 self.err(t.span(), msg);
@@ -1312,7 +1328,39 @@ impl<'a> Builder<'a> {
                 source_dest_check: plan.source_dest_check,
                 mtu: plan.mtu,
             });
-            self.t.hosts.push(Host { id: plan.id, eni, listen: plan.listen });
+            self.t.hosts.push(Host { id: plan.id, eni, listen: plan.listen, service: None });
+        }
+        // The services' front doors, at the indices `services` gave them.
+        for (i, service) in self.t.services.clone().into_iter().enumerate() {
+            let host = HostIdx::from_index(self.t.hosts.len());
+            debug_assert_eq!(host, service.host);
+            let eni = EniIdx::from_index(self.t.enis.len());
+            let v4 = service.addresses.iter().find_map(|a| match a {
+                IpAddr::V4(v) => Some(*v),
+                IpAddr::V6(_) => None,
+            });
+            let v6 = service.addresses.iter().find_map(|a| match a {
+                IpAddr::V6(v) => Some(*v),
+                IpAddr::V4(_) => None,
+            });
+            self.t.enis.push(Eni {
+                id: format!("eni-{}.{}", service.name, service.region),
+                owner: EniOwner::Host(host),
+                attachment: Attachment::Internet,
+                mac: vpcsim_model::eni_mac(eni),
+                ipv4: v4.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                ipv6: v6,
+                public_ip: None,
+                security_groups: Vec::new(),
+                source_dest_check: true,
+                mtu: vpcsim_model::DEFAULT_MTU,
+            });
+            self.t.hosts.push(Host {
+                id: format!("{}.{}", service.name, service.region),
+                eni,
+                listen: vec![Listener { proto: Protocol::Tcp, port: 443 }],
+                service: Some(vpcsim_model::ServiceIdx::from_index(i)),
+            });
         }
         self.t
     }

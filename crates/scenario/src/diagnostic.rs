@@ -87,6 +87,11 @@ impl<'a> SourceMap<'a> {
     }
 
     /// The 1-based line of a byte offset.
+    /// The file's name as given (a path, for files).
+    pub(crate) fn file(&self) -> &str {
+        self.file
+    }
+
     pub(crate) fn line_of(&self, offset: usize) -> usize {
         match self.line_starts.binary_search(&offset) {
             Ok(i) => i + 1,

@@ -11,6 +11,7 @@
 
 mod build;
 mod diagnostic;
+mod endpoints;
 mod managed;
 mod raw;
 mod traffic;
@@ -63,6 +64,9 @@ pub struct ProbeArgs {
     pub at: Option<String>,
     pub timeout: Option<String>,
     pub size: Option<i64>,
+    /// A request sent once connected (tcp to an AWS service): action, resource,
+    /// and optionally the principal.
+    pub request: Option<(String, String, Option<String>)>,
 }
 
 /// Loads a scenario file and a probe into it. The probe is validated by exactly
@@ -92,6 +96,13 @@ pub fn load_file_with_probe(
     }
     if let Some(at) = &probe.at {
         text.push_str(&format!("at = {}\n", quote(at)));
+    }
+    if let Some((action, resource, principal)) = &probe.request {
+        text.push_str(&format!("request = {{ action = {}, resource = {}", quote(action), quote(resource)));
+        if let Some(p) = principal {
+            text.push_str(&format!(", principal = {}", quote(p)));
+        }
+        text.push_str(" }\n");
     }
     if let Some(size) = probe.size {
         text.push_str(&format!("size = {size}\n"));

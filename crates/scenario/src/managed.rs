@@ -1,5 +1,8 @@
-//! AWS-managed prefix lists that vpcsim knows, per region. Add a row to
-//! [`MANAGED_PREFIX_LISTS`] to make a list available in another region.
+//! AWS-managed prefix lists (`pl-s3`, `pl-dynamodb`), per region. The data
+//! lives in the AWS service catalog, [`vpcsim_aws`]; this module only adapts it
+//! to what the build needs.
+
+use ipnet::IpNet;
 
 /// One AWS-managed prefix list in one region.
 pub(crate) struct ManagedList {
@@ -7,24 +10,19 @@ pub(crate) struct ManagedList {
     pub id: &'static str,
     /// The service whose public ranges the list holds.
     pub service: &'static str,
-    pub region: &'static str,
-    pub ranges: &'static [&'static str],
+    pub entries: Vec<IpNet>,
 }
 
-/// The managed list names a scenario may use, whatever the region.
-const MANAGED_NAMES: &[&str] = &["pl-s3", "pl-dynamodb"];
-
-/// The lists whose ranges are known. S3 in us-east-1 is AWS's pl-63a5400a,
-/// whose ranges the scenario contract fixes.
-pub(crate) const MANAGED_PREFIX_LISTS: &[ManagedList] = &[ManagedList {
-    id: "pl-s3",
-    service: "s3",
-    region: "us-east-1",
-    ranges: &["54.231.0.0/17", "52.216.0.0/15", "3.5.16.0/21", "3.5.0.0/20"],
-}];
-
+/// Whether `id` names an AWS-managed list, whatever the region.
 pub(crate) fn is_managed_name(id: &str) -> bool {
-    MANAGED_NAMES.contains(&id)
+    vpcsim_aws::MANAGED_PREFIX_LIST_NAMES.contains(&id)
+}
+
+/// The managed list `id` of `region`, or `None` when vpcsim has no data for it
+/// there yet.
+pub(crate) fn managed_list(id: &str, region: &str) -> Option<ManagedList> {
+    let list = vpcsim_aws::managed_prefix_list(id, region)?;
+    Some(ManagedList { id: list.name, service: list.service, entries: list.entries })
 }
 
 #[cfg(test)]
@@ -32,13 +30,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_range_parses_as_a_network() {
-        for list in MANAGED_PREFIX_LISTS {
-            assert!(is_managed_name(list.id));
-            for r in list.ranges {
-                let net: ipnet::IpNet = r.parse().unwrap();
-                assert_eq!(net, net.trunc(), "{r}");
-            }
-        }
+    fn s3_in_us_east_1_is_known_and_dynamodb_of_an_unknown_region_is_not() {
+        assert!(is_managed_name("pl-s3") && is_managed_name("pl-dynamodb") && !is_managed_name("pl-123"));
+        let s3 = managed_list("pl-s3", "us-east-1").unwrap();
+        assert_eq!((s3.id, s3.service, s3.entries.len()), ("pl-s3", "s3", 4));
+        assert!(managed_list("pl-dynamodb", "il-central-1").is_none());
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct RawScenario {
     // Tables of the contract this version does not simulate yet: accepted as
     // plain tables so that each gets a located "not supported yet" error.
     #[serde(default)]
-    pub gateway_endpoint: Vec<S<Table>>,
+    pub gateway_endpoint: Vec<RawGatewayEndpoint>,
     #[serde(default)]
     pub interface_endpoint: Vec<S<Table>>,
     #[serde(default)]
@@ -71,9 +71,8 @@ pub(crate) struct RawScenario {
 
 impl RawScenario {
     /// The tables not simulated yet, with their table names.
-    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 15] {
+    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 14] {
         [
-            ("gateway_endpoint", &self.gateway_endpoint),
             ("interface_endpoint", &self.interface_endpoint),
             ("load_balancer", &self.load_balancer),
             ("endpoint_service", &self.endpoint_service),
@@ -90,6 +89,18 @@ impl RawScenario {
             ("dns_zone", &self.dns_zone),
         ]
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGatewayEndpoint {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    pub service: S<String>,
+    #[serde(default)]
+    pub route_tables: Vec<S<String>>,
+    /// An IAM policy document: inline JSON, or the path of a file holding one.
+    pub policy: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

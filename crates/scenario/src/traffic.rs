@@ -53,13 +53,14 @@ impl Builder<'_> {
         for v in &e.via {
             self.known_id(v, "via");
         }
-        let dropped = result == Some(ExpectedResult::Dropped);
+        // A denied request names what denied it the same way (`endpoint-policy`).
+        let dropped = matches!(result, Some(ExpectedResult::Dropped | ExpectedResult::Denied));
         let only_when_dropped = |b: &mut Self, key: &str, span: Option<std::ops::Range<usize>>| {
             if let Some(span) = span
                 && result.is_some()
                 && !dropped
             {
-                b.err(span, format!("`{key}` describes a drop: it goes with result = \"dropped\""));
+                b.err(span, format!("`{key}` describes a drop: it goes with result = \"dropped\" (or \"denied\")"));
             }
         };
         only_when_dropped(self, "drop_reason", e.drop_reason.as_ref().map(|d| d.span()));

@@ -277,8 +277,16 @@ fn auto_assigned_addresses_skip_reserved_and_explicit_ones() {
 #[test]
 fn hosts_and_their_enis() {
     let t = full();
-    assert_eq!(t.hosts.len(), 4);
-    assert_eq!(t.enis.len(), 4);
+    // The scenario's four hosts, then one front door per AWS service of
+    // us-east-1, each with its ENI.
+    assert_eq!(t.hosts.iter().filter(|h| h.service.is_none()).count(), 4);
+    assert_eq!(t.hosts.len(), 4 + t.services.len());
+    assert_eq!(t.enis.len(), t.hosts.len());
+    assert!(t.services.iter().any(|s| s.name == "s3" && s.region == "us-east-1"));
+    for (i, s) in t.services.iter().enumerate() {
+        assert_eq!(t.host(s.host).service, Some(vpcsim_model::ServiceIdx::from_index(i)));
+        assert_eq!(std::net::IpAddr::V4(t.eni(t.host(s.host).eni).ipv4), s.addresses[0]);
+    }
     for (i, h) in t.hosts.iter().enumerate() {
         let eni = t.eni(h.eni);
         assert_eq!(eni.id, format!("eni-{}", h.id));

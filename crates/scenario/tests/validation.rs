@@ -314,7 +314,7 @@ fn managed_prefix_list_not_available_in_the_region() {
 [[vpc]]
 id = "vpc-a"
 cidr = "10.0.0.0/16"
-region = "eu-west-1"
+region = "il-central-1"
 
 [[route_table]]
 id = "rtb-a"
@@ -329,8 +329,8 @@ egress = [{ proto = "tcp", ports = "443", prefix_list = "pl-dynamodb" }]
     assert_eq!(
         error_of(src),
         [
-            "10:20: managed prefix list pl-s3 is not available in eu-west-1 yet",
-            "15:57: managed prefix list pl-dynamodb is not available in eu-west-1 yet",
+            "10:20: managed prefix list pl-s3 is not available in il-central-1 yet",
+            "15:57: managed prefix list pl-dynamodb is not available in il-central-1 yet",
         ]
         .join("\n")
     );
@@ -506,7 +506,10 @@ fn expectation_rules() {
             .join("\n")
     );
     let src = expect("to = \"h1\"\nproto = \"tcp\"\nport = 80\nresult = \"connected\"\ndrop_reason = \"no-route\"");
-    assert_eq!(error_of(&src), "21:15: `drop_reason` describes a drop: it goes with result = \"dropped\"");
+    assert_eq!(
+        error_of(&src),
+        "21:15: `drop_reason` describes a drop: it goes with result = \"dropped\" (or \"denied\")"
+    );
 }
 
 #[test]

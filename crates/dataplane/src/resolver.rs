@@ -1,0 +1,126 @@
+//! The Amazon DNS server of each VPC (the primary CIDR's base + 2,
+//! 169.254.169.253 and fd00:ec2::253) and the internet's resolver: what a name
+//! resolves to, seen from where the query comes.
+//!
+//! Names it knows: AWS services' public names (`s3.us-east-1.amazonaws.com`),
+//! from anywhere; inside a VPC with private DNS on, instances' private
+//! hostnames (`ip-10-0-1-10.ec2.internal` in us-east-1,
+//! `ip-10-0-1-10.<region>.compute.internal` elsewhere); instances' public
+//! hostnames (`ec2-54-0-0-10.compute-1.amazonaws.com`,
+//! `ec2-...<region>.compute.amazonaws.com`), which answer the private address
+//! inside the instance's own VPC (private DNS on) and the public one elsewhere.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use vpcsim_dns::Answer;
+use vpcsim_model::{Attachment, Topology, VpcIdx};
+
+/// The resolver's link-local address, in every VPC.
+pub const LINK_LOCAL_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+/// The resolver's IPv6 address (Nitro instances), in every VPC.
+pub const LINK_LOCAL_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x253);
+/// How long answers may be cached (seconds).
+pub const TTL: u32 = 60;
+
+/// Whether `ip` is the Amazon DNS server as seen from inside `vpc`.
+pub fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => a == t.vpc(vpc).dns_server() || a == LINK_LOCAL_V4,
+        IpAddr::V6(a) => a == LINK_LOCAL_V6,
+    }
+}
+
+/// What `name` (lowercase, no trailing dot) resolves to for a querier in
+/// `from` (`None`: on the internet).
+pub fn lookup(t: &Topology, from: Option<VpcIdx>, name: &str) -> Answer {
+    if let Some(s) = t.services.iter().find(|s| s.dns_name == name) {
+        return addresses(s.addresses.iter().copied());
+    }
+    let private_dns = from.is_some_and(|v| t.vpc(v).private_dns);
+    if let (Some(vpc), true) = (from, private_dns)
+        && let Some(ip) = private_hostname(name, &t.vpc(vpc).region)
+    {
+        let owned = t.enis.iter().any(|e| e.ipv4 == ip && eni_vpc(t, e) == Some(vpc));
+        return if owned { addresses([IpAddr::V4(ip)]) } else { Answer::NxDomain };
+    }
+    if let Some((public, region)) = public_hostname(name)
+        && let Some(eni) = t.enis.iter().find(|e| e.public_ip == Some(public))
+        && eni_vpc(t, eni).is_some_and(|v| t.vpc(v).region == region)
+    {
+        let inside = private_dns && eni_vpc(t, eni) == from;
+        return addresses([IpAddr::V4(if inside { eni.ipv4 } else { public })]);
+    }
+    Answer::NxDomain
+}
+
+fn addresses(ips: impl IntoIterator<Item = IpAddr>) -> Answer {
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for ip in ips {
+        match ip {
+            IpAddr::V4(a) => v4.push(a),
+            IpAddr::V6(a) => v6.push(a),
+        }
+    }
+    Answer::Addresses { v4, v6 }
+}
+
+fn eni_vpc(t: &Topology, eni: &vpcsim_model::Eni) -> Option<VpcIdx> {
+    match eni.attachment {
+        Attachment::Subnet(s) => Some(t.subnet(s).vpc),
+        Attachment::Internet => None,
+    }
+}
+
+/// "a-b-c-d" → the address.
+fn dashed(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u8> = s.split('-').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [a, b, c, d] = parts[..] else { return None };
+    Some(Ipv4Addr::new(a, b, c, d))
+}
+
+/// `ip-10-0-1-10.ec2.internal` (us-east-1) or `ip-10-0-1-10.<region>.compute.internal`.
+fn private_hostname(name: &str, region: &str) -> Option<Ipv4Addr> {
+    let rest = name.strip_prefix("ip-")?;
+    let (label, domain) = rest.split_once('.')?;
+    let expected =
+        if region == "us-east-1" { "ec2.internal".to_string() } else { format!("{region}.compute.internal") };
+    (domain == expected).then(|| dashed(label)).flatten()
+}
+
+/// `ec2-54-0-0-10.compute-1.amazonaws.com` (us-east-1) or
+/// `ec2-54-0-0-10.<region>.compute.amazonaws.com`: the address and region.
+fn public_hostname(name: &str) -> Option<(Ipv4Addr, String)> {
+    let rest = name.strip_prefix("ec2-")?;
+    let (label, domain) = rest.split_once('.')?;
+    let region = if domain == "compute-1.amazonaws.com" {
+        "us-east-1".to_string()
+    } else {
+        domain.strip_suffix(".compute.amazonaws.com")?.to_string()
+    };
+    Some((dashed(label)?, region))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_follow_aws_patterns() {
+        assert_eq!(private_hostname("ip-10-0-1-10.ec2.internal", "us-east-1"), Some(Ipv4Addr::new(10, 0, 1, 10)));
+        assert_eq!(
+            private_hostname("ip-10-0-1-10.eu-west-1.compute.internal", "eu-west-1"),
+            Some(Ipv4Addr::new(10, 0, 1, 10))
+        );
+        assert_eq!(private_hostname("ip-10-0-1-10.ec2.internal", "eu-west-1"), None);
+        assert_eq!(private_hostname("ip-10-0-1.ec2.internal", "us-east-1"), None);
+        assert_eq!(
+            public_hostname("ec2-54-0-0-10.compute-1.amazonaws.com"),
+            Some((Ipv4Addr::new(54, 0, 0, 10), "us-east-1".into()))
+        );
+        assert_eq!(
+            public_hostname("ec2-54-0-0-10.us-west-2.compute.amazonaws.com"),
+            Some((Ipv4Addr::new(54, 0, 0, 10), "us-west-2".into()))
+        );
+        assert_eq!(public_hostname("ec2-54-0-0-300.compute-1.amazonaws.com"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! AWS services a scenario can reach, and `[[gateway_endpoint]]`s.
+//!
+//! Services are instantiated per region the scenario touches: us-east-1, every
+//! VPC's region, every region a `to` names (`s3.eu-west-1.amazonaws.com`,
+//! `com.amazonaws.eu-west-1.s3`) or points into by address, and every region an
+//! endpoint names. Each service gets a front-door host on the internet (after
+//! the scenario's own hosts) answering tcp/443.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use toml::Spanned;
+use vpcsim_model::{
+    AwsService, GatewayEndpoint, GatewayEndpointIdx, HostIdx, Route, RouteDest, RouteOrigin, RouteTableIdx,
+    RouteTarget, ServiceIdx,
+};
+
+use crate::build::{Builder, Kind};
+use crate::raw::{RawGatewayEndpoint, RawScenario};
+
+impl Builder<'_> {
+    /// The services of every region the scenario touches.
+    pub(crate) fn services(&mut self, raw: &RawScenario) {
+        let mut regions: BTreeSet<String> = BTreeSet::new();
+        regions.insert(vpcsim_model::DEFAULT_REGION.to_string());
+        regions.extend(self.t.vpcs.iter().map(|v| v.region.clone()));
+        let mentioned = raw
+            .expect
+            .iter()
+            .map(|e| e.get_ref().to.get_ref().as_str())
+            .chain(raw.flow.iter().map(|f| f.get_ref().to.get_ref().as_str()))
+            .chain(raw.gateway_endpoint.iter().map(|g| g.service.get_ref().as_str()));
+        for to in mentioned {
+            if let Ok(ip) = to.parse::<IpAddr>() {
+                regions.extend(vpcsim_aws::owner_of(ip).map(|(_, region)| region));
+            } else {
+                regions.extend(region_in_name(to));
+            }
+        }
+        let first_host = raw.host.len();
+        for region in regions {
+            for s in vpcsim_aws::services_in(&region) {
+                let host = HostIdx::from_index(first_host + self.t.services.len());
+                self.t.services.push(AwsService {
+                    name: s.name.to_string(),
+                    region: s.region.clone(),
+                    dns_name: s.dns_name.clone(),
+                    ranges: s.ranges.clone(),
+                    addresses: s.addresses.clone(),
+                    host,
+                    gateway_capable: s.endpoint_kinds.contains(&vpcsim_aws::EndpointKind::Gateway),
+                });
+            }
+        }
+    }
+
+    /// The service `name` (short or full form) in `region`, if the scenario has it.
+    fn find_service(&self, name: &str, region: &str) -> Result<ServiceIdx, String> {
+        let (short, region) = vpcsim_aws::parse_service_name(name, region)?;
+        self.t
+            .services
+            .iter()
+            .position(|s| s.name == short && s.region == region)
+            .map(ServiceIdx::from_index)
+            .ok_or_else(|| format!("service {short} is not available in {region} in vpcsim yet"))
+    }
+
+    pub(crate) fn gateway_endpoints(&mut self, raw: &RawScenario) {
+        for (i, r) in raw.gateway_endpoint.iter().enumerate() {
+            if let Some(ep) = self.gateway_endpoint(r, GatewayEndpointIdx::from_index(i)) {
+                self.t.gateway_endpoints.push(ep);
+            }
+        }
+    }
+
+    fn gateway_endpoint(&mut self, r: &RawGatewayEndpoint, idx: GatewayEndpointIdx) -> Option<GatewayEndpoint> {
+        let id = r.id.get_ref().clone();
+        let vpc = self.resolve_vpc(&r.vpc)?;
+        let region = self.t.vpc(vpc).region.clone();
+        let service = match self.find_service(r.service.get_ref(), &region) {
+            Ok(s) => s,
+            Err(m) => {
+                // A full name of another region says more than "not available".
+                let msg = match vpcsim_aws::parse_service_name(r.service.get_ref(), "") {
+                    Ok((_, other)) if other != region => {
+                        format!("a gateway endpoint reaches services of its own VPC's region ({region}), not {other}")
+                    }
+                    _ => m,
+                };
+                self.err(r.service.span(), msg);
+                return None;
+            }
+        };
+        let svc = self.t.service(service).clone();
+        if !svc.gateway_capable {
+            self.err(
+                r.service.span(),
+                format!("{} has no gateway endpoint (only s3 and dynamodb do); use an interface endpoint", svc.name),
+            );
+            return None;
+        }
+        let policy = r.policy.as_ref().and_then(|p| self.policy(p));
+        // The route each table gets: the service's managed prefix list.
+        let pl_name: Spanned<String> = Spanned::new(r.service.span(), format!("pl-{}", svc.name));
+        let pl = self.resolve_prefix_list(&pl_name, vpc)?;
+        let mut tables: Vec<RouteTableIdx> = Vec::new();
+        for t in &r.route_tables {
+            let Some(rt) = self.resolve(t, Kind::RouteTable).map(RouteTableIdx::from_index) else { continue };
+            if self.rt_vpc[rt.index()].is_some_and(|v| v != vpc) {
+                let msg = format!("route table `{}` belongs to another VPC than {}", t.get_ref(), self.vpc_id(vpc));
+                self.err(t.span(), msg);
+                continue;
+            }
+            if tables.contains(&rt) {
+                self.err(t.span(), format!("route table `{}` is listed twice", t.get_ref()));
+                continue;
+            }
+            let routes = &self.t.route_tables[rt.index()].routes;
+            if let Some(existing) = routes.iter().find(|route| route.dest == RouteDest::PrefixList(pl)) {
+                let what = match existing.target {
+                    RouteTarget::GatewayEndpoint(other) => {
+                        format!("the gateway endpoint `{}`", self.t.gateway_endpoint(other).id)
+                    }
+                    _ => "a route of the table".to_string(),
+                };
+                let msg = format!(
+                    "route table `{}` already routes {} ({what}); a table holds one route per prefix list, and a gateway endpoint adds its own",
+                    t.get_ref(),
+                    pl_name.get_ref()
+                );
+                self.err(t.span(), msg);
+                continue;
+            }
+            tables.push(rt);
+            self.t.route_tables[rt.index()].routes.push(Route {
+                dest: RouteDest::PrefixList(pl),
+                target: RouteTarget::GatewayEndpoint(idx),
+                origin: RouteOrigin::Static,
+            });
+        }
+        Some(GatewayEndpoint { id, vpc, service, route_tables: tables, policy })
+    }
+
+    /// An endpoint policy: inline JSON (it starts with `{`) or a file path,
+    /// relative to the scenario file.
+    fn policy(&mut self, p: &Spanned<String>) -> Option<vpcsim_policy::Policy> {
+        let text = p.get_ref();
+        if text.trim_start().starts_with('{') {
+            return match vpcsim_policy::Policy::parse(text) {
+                Ok(policy) => Some(policy),
+                Err(e) => {
+                    self.err(
+                        p.span(),
+                        format!(
+                            "invalid endpoint policy: line {}, column {} of the policy: {}",
+                            e.line, e.column, e.message
+                        ),
+                    );
+                    None
+                }
+            };
+        }
+        let base = std::path::Path::new(self.file()).parent().unwrap_or(std::path::Path::new(""));
+        let path = base.join(text);
+        let json = match std::fs::read_to_string(&path) {
+            Ok(j) => j,
+            Err(e) => {
+                self.err(p.span(), format!("cannot read the policy file {}: {e}", path.display()));
+                return None;
+            }
+        };
+        match vpcsim_policy::Policy::parse(&json) {
+            Ok(policy) => Some(policy),
+            Err(e) => {
+                self.err(
+                    p.span(),
+                    format!("invalid endpoint policy: {}:{}:{}: {}", path.display(), e.line, e.column, e.message),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The region a service name or endpoint name mentions, if any:
+/// `s3.eu-west-1.amazonaws.com`, `com.amazonaws.eu-west-1.s3`.
+fn region_in_name(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    lower.split('.').find(|label| vpcsim_aws::is_region(label)).map(str::to_string)
+}
