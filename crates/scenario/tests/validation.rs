@@ -96,8 +96,8 @@ fn duplicate_id_names_the_first_definition() {
 
 #[test]
 fn unsupported_table() {
-    let src = with_base("\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\n");
-    assert_eq!(error_of(&src), "11:1: `[[gateway_endpoint]]` is not supported yet by this version of vpcsim");
+    let src = with_base("\n[[interface_endpoint]]\nid = \"vpce-kms\"\nvpc = \"vpc-a\"\nservice = \"kms\"\n");
+    assert_eq!(error_of(&src), "11:1: `[[interface_endpoint]]` is not supported yet by this version of vpcsim");
 }
 
 #[test]
@@ -544,4 +544,69 @@ fn garbage_never_panics() {
     ] {
         let _ = load_str(src, "x.toml");
     }
+}
+
+// --- Gateway endpoints ----------------------------------------------------------
+
+const RTB: &str = "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\n";
+
+fn endpoint(extra: &str) -> String {
+    with_base(&format!("{RTB}\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\n{extra}"))
+}
+
+#[test]
+fn a_gateway_endpoint_only_for_s3_and_dynamodb() {
+    let src = endpoint("service = \"kms\"\nroute_tables = [\"rtb-a\"]\n");
+    assert_eq!(
+        error_of(&src),
+        "18:11: kms has no gateway endpoint (only s3 and dynamodb do); use an interface endpoint"
+    );
+}
+
+#[test]
+fn a_gateway_endpoint_reaches_its_own_region_only() {
+    let src = endpoint("service = \"com.amazonaws.eu-west-1.s3\"\nroute_tables = [\"rtb-a\"]\n");
+    assert_eq!(
+        error_of(&src),
+        "18:11: `com.amazonaws.eu-west-1.s3` is a service of eu-west-1, but this is us-east-1: an endpoint reaches the services of its own VPC's region"
+    );
+}
+
+#[test]
+fn a_route_cannot_target_a_gateway_endpoint_nor_duplicate_its_route() {
+    let src = with_base(&format!(
+        "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{{ dest = \"pl-s3\", target = \"blackhole\" }}, {{ dest = \"0.0.0.0/0\", target = \"vpce-s3\" }}]\n\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-a\"]\n"
+    ));
+    let errors = error_of(&src);
+    assert!(errors.contains("`vpce-s3` is a gateway endpoint: it adds its own prefix-list route"), "{errors}");
+    assert!(
+        errors.contains(
+            "route table `rtb-a` already routes pl-s3 (a route of the table); a table holds one route per prefix list"
+        ),
+        "{errors}"
+    );
+}
+
+#[test]
+fn an_invalid_inline_policy_is_located() {
+    let src = endpoint(
+        "service = \"s3\"\nroute_tables = [\"rtb-a\"]\npolicy = '{\"Statement\": [{\"Efect\": \"Allow\"}]}'\n",
+    );
+    let errors = error_of(&src);
+    assert!(errors.starts_with("20:10: invalid endpoint policy: line 1, column "), "{errors}");
+    assert!(errors.contains("Efect"), "{errors}");
+}
+
+#[test]
+fn a_missing_policy_file_is_an_error() {
+    let src = endpoint("service = \"s3\"\nroute_tables = [\"rtb-a\"]\npolicy = \"no-such-policy.json\"\n");
+    assert!(error_of(&src).starts_with("20:10: cannot read the policy file no-such-policy.json"), "{}", error_of(&src));
+}
+
+#[test]
+fn a_gateway_endpoint_route_table_of_another_vpc() {
+    let src = format!(
+        "{BASE}\n[[vpc]]\nid = \"vpc-b\"\ncidr = \"10.1.0.0/16\"\n\n[[route_table]]\nid = \"rtb-b\"\nvpc = \"vpc-b\"\n\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-b\"]\n"
+    );
+    assert_eq!(error_of(&src), "23:17: route table `rtb-b` belongs to another VPC than vpc-a");
 }
