@@ -80,14 +80,7 @@ impl Builder<'_> {
         let service = match self.find_service(r.service.get_ref(), &region) {
             Ok(s) => s,
             Err(m) => {
-                // A full name of another region says more than "not available".
-                let msg = match vpcsim_aws::parse_service_name(r.service.get_ref(), "") {
-                    Ok((_, other)) if other != region => {
-                        format!("a gateway endpoint reaches services of its own VPC's region ({region}), not {other}")
-                    }
-                    _ => m,
-                };
-                self.err(r.service.span(), msg);
+                self.err(r.service.span(), m);
                 return None;
             }
         };

@@ -574,9 +574,9 @@ fn a_gateway_endpoint_reaches_its_own_region_only() {
 
 #[test]
 fn a_route_cannot_target_a_gateway_endpoint_nor_duplicate_its_route() {
-    let src = with_base(&format!(
-        "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{{ dest = \"pl-s3\", target = \"blackhole\" }}, {{ dest = \"0.0.0.0/0\", target = \"vpce-s3\" }}]\n\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-a\"]\n"
-    ));
+    let src = with_base(
+        "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{ dest = \"pl-s3\", target = \"blackhole\" }, { dest = \"0.0.0.0/0\", target = \"vpce-s3\" }]\n\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-a\"]\n",
+    );
     let errors = error_of(&src);
     assert!(errors.contains("`vpce-s3` is a gateway endpoint: it adds its own prefix-list route"), "{errors}");
     assert!(
