@@ -24,11 +24,12 @@ use std::time::Duration;
 use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{
-    Attachment, EniIdx, GatewayEndpointIdx, INTERNET_GATEWAY_MTU, INTERNET_ROUTER_MAC, IgwIdx, Protocol, RouteTarget,
-    SgIdx, SubnetIdx, Topology, VpcIdx,
+    Attachment, EndpointState, EndpointTarget, EniIdx, EniOwner, GatewayEndpointIdx, INTERNET_GATEWAY_MTU,
+    INTERNET_ROUTER_MAC, IgwIdx, InterfaceEndpointIdx, Protocol, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::conntrack::{Conntrack, FlowKey};
+use crate::endpoints::{self, EndpointFlow, Endpoints};
 use crate::fib::{Fib, FibEntry, beaten_routes};
 use crate::filter::{evaluate_nacl, evaluate_security_groups};
 use crate::packet::{self, ARP_REQUEST, Arp, IcmpError, Meta, Parsed, Side};
@@ -61,6 +62,22 @@ impl Verdict {
         match *self {
             Verdict::Drop(d) | Verdict::Bounce(d, _) => Some(d),
             _ => None,
+        }
+    }
+}
+
+/// An endpoint a connection came through, whose policy applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointRef {
+    Gateway(GatewayEndpointIdx),
+    Interface(InterfaceEndpointIdx),
+}
+
+impl EndpointRef {
+    pub fn component(self) -> Component {
+        match self {
+            EndpointRef::Gateway(g) => Component::GatewayEndpoint(g),
+            EndpointRef::Interface(i) => Component::InterfaceEndpoint(i),
         }
     }
 }
@@ -134,6 +151,7 @@ pub struct Fabric {
     addresses: Addresses,
     conntrack: Conntrack,
     gateway_flows: FxHashMap<GatewayFlowKey, GatewayFlow>,
+    endpoints: Endpoints,
     counters: Counters,
 }
 
@@ -168,7 +186,9 @@ impl Fabric {
             }
         }
         let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
+        let endpoints = Endpoints::new(&topology);
         Fabric {
+            endpoints,
             topology,
             fibs,
             addresses,
@@ -200,6 +220,36 @@ impl Fabric {
     pub fn clear_state(&mut self) {
         self.conntrack.clear();
         self.gateway_flows.clear();
+        self.endpoints.clear_flows();
+    }
+
+    /// The policy attached to an endpoint, if any.
+    pub fn endpoint_policy(&self, endpoint: EndpointRef) -> Option<&vpcsim_policy::Policy> {
+        match endpoint {
+            EndpointRef::Gateway(g) => self.topology.gateway_endpoint(g).policy.as_ref(),
+            EndpointRef::Interface(i) => self.topology.interface_endpoint(i).policy.as_ref(),
+        }
+    }
+
+    /// An interface endpoint's state now.
+    pub fn endpoint_state(&self, ep: InterfaceEndpointIdx) -> EndpointState {
+        self.endpoints.states[ep.index()]
+    }
+
+    /// Moves an interface endpoint to `state` (lifecycle events).
+    pub fn set_endpoint_state(&mut self, ep: InterfaceEndpointIdx, state: EndpointState) {
+        self.endpoints.states[ep.index()] = state;
+    }
+
+    /// The endpoint a connection to a service came through, as the service sees
+    /// the connection: (protocol, its own address and port, the client's).
+    pub fn endpoint_of(&self, proto: u8, service: (IpAddr, u16), client: (IpAddr, u16)) -> Option<EndpointRef> {
+        if let Some(f) = self.endpoints.by_service.get(&(proto, service.0, service.1, client.1))
+            && self.topology.eni(f.eni).owns(client.0)
+        {
+            return Some(EndpointRef::Interface(f.endpoint));
+        }
+        self.gateway_endpoint_of(proto, service, client).map(EndpointRef::Gateway)
     }
 
     /// The gateway endpoint that carried a connection to a service, as the
@@ -215,8 +265,8 @@ impl Fabric {
 
     /// Whether the endpoint policy of `endpoint` lets `request` through (AWS's
     /// default full-access policy when none is attached).
-    pub fn authorize(&self, endpoint: GatewayEndpointIdx, request: &vpcsim_policy::Request) -> vpcsim_policy::Decision {
-        match &self.topology.gateway_endpoint(endpoint).policy {
+    pub fn authorize(&self, endpoint: EndpointRef, request: &vpcsim_policy::Request) -> vpcsim_policy::Decision {
+        match self.endpoint_policy(endpoint) {
             Some(policy) => policy.evaluate(request),
             None => vpcsim_policy::Policy::allow_all().evaluate(request),
         }
@@ -238,10 +288,21 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, counters } = self;
+        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, endpoints, counters } = self;
         counters.received += 1;
-        let mut cx =
-            Cx { t: topology, fibs, addresses, conntrack, gateway_flows, counters, trace, now, out, bounce: None };
+        let mut cx = Cx {
+            t: topology,
+            fibs,
+            addresses,
+            conntrack,
+            gateway_flows,
+            endpoints,
+            counters,
+            trace,
+            now,
+            out,
+            bounce: None,
+        };
         let verdict = cx.run(at, frame);
         match verdict {
             Verdict::Deliver(_) => cx.counters.delivered += 1,
@@ -263,6 +324,7 @@ struct Cx<'a> {
     addresses: &'a Addresses,
     conntrack: &'a mut Conntrack,
     gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
+    endpoints: &'a mut Endpoints,
     counters: &'a mut Counters,
     trace: &'a mut Trace,
     now: Duration,
@@ -397,7 +459,7 @@ impl Cx<'_> {
         self.cross(at);
         let service = t.gateway_endpoint(ep).service;
         let to = match self.addresses.internet.get(&meta.dst) {
-            Some(&InternetOwner::Host(to)) if t.host(host_of(t, to)).service == Some(service) => to,
+            Some(&InternetOwner::Host(to)) if service_of(t, to) == Some(service) => to,
             // In the service's ranges, but no front door of it answers there.
             _ => return Err(drop(DropReason::NoDestination, at)),
         };
@@ -407,6 +469,76 @@ impl Cx<'_> {
         packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
         self.trace.record(|| Step::Delivered { eni: to });
         Ok(to)
+    }
+
+    /// Through an interface endpoint to its service: Available and TCP only;
+    /// both ends rewritten (see `endpoints`).
+    fn interface_endpoint_in(&mut self, meta: &mut Meta, ep: InterfaceEndpointIdx, eni: EniIdx) -> Hop {
+        let t = self.t;
+        let at = Component::InterfaceEndpoint(ep);
+        self.cross(at);
+        let state = self.endpoints.states[ep.index()];
+        if state != EndpointState::Available {
+            return Err(drop(DropReason::EndpointNotAvailable, at));
+        }
+        if meta.proto != Protocol::TCP {
+            // PrivateLink carries TCP only.
+            return Err(drop(DropReason::NotReachableVia, at));
+        }
+        let EndpointTarget::AwsService(service) = t.interface_endpoint(ep).target;
+        let front = t.host(t.service(service).host).eni;
+        let service_ip = IpAddr::V4(t.eni(front).ipv4);
+        if meta.dst.is_ipv4() != service_ip.is_ipv4() {
+            return Err(drop(DropReason::NotReachableVia, at));
+        }
+        let flow = EndpointFlow {
+            endpoint: ep,
+            eni,
+            client: (meta.src, meta.src_port),
+            local: (meta.dst, meta.dst_port),
+            expires: self.now + endpoints::FLOW_IDLE,
+        };
+        let client_key = (eni, meta.proto, meta.src, meta.src_port, meta.dst_port);
+        let Some(port) = self.endpoints.port_for(client_key, (service_ip, meta.dst_port), flow) else {
+            return Err(drop(DropReason::NotReachableVia, at));
+        };
+        self.fits(meta, t.eni(front).mtu, at)?;
+        let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+        self.rewrite(meta, (meta.dst, port), (service_ip, meta.dst_port));
+        let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+        self.trace.record(|| Step::Rewritten { at, before, after });
+        packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(front).mac);
+        self.trace.record(|| Step::Delivered { eni: front });
+        Ok(front)
+    }
+
+    /// A service's reply through an interface endpoint: rewritten back, then
+    /// sent into the VPC by the endpoint's ENI.
+    fn interface_endpoint_back(&mut self, meta: &mut Meta, flow: EndpointFlow) -> Hop {
+        let t = self.t;
+        let at = Component::InterfaceEndpoint(flow.endpoint);
+        self.cross(at);
+        if self.endpoints.states[flow.endpoint.index()] != EndpointState::Available {
+            return Err(drop(DropReason::EndpointNotAvailable, at));
+        }
+        let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+        self.rewrite(meta, flow.local, flow.client);
+        let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+        self.trace.record(|| Step::Rewritten { at, before, after });
+        let Some(subnet) = t.eni(flow.eni).subnet() else {
+            return Err(drop(DropReason::NoDestination, at));
+        };
+        self.sent_in_subnet(meta, flow.eni, subnet)
+    }
+
+    /// Rewrites source and destination (addresses, then ports) in place.
+    fn rewrite(&mut self, meta: &mut Meta, src: (IpAddr, u16), dst: (IpAddr, u16)) {
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.0, dst.0) {
+            packet::rewrite_ipv4(self.out, meta, Side::Source, s);
+            packet::rewrite_ipv4(self.out, meta, Side::Destination, d);
+        }
+        packet::rewrite_port(self.out, meta, Side::Source, src.1);
+        packet::rewrite_port(self.out, meta, Side::Destination, dst.1);
     }
 
     /// A service's reply to a flow a gateway endpoint carried, if it is one.
@@ -425,6 +557,11 @@ impl Cx<'_> {
     fn sent_on_internet(&mut self, meta: &mut Meta, at: EniIdx) -> Hop {
         if !self.t.eni(at).owns(meta.src) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+        }
+        if let Some(flow) = self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now)
+            && self.t.eni(flow.eni).owns(meta.dst)
+        {
+            return self.interface_endpoint_back(meta, flow);
         }
         if let Some(flow) = self.gateway_flow_back(meta) {
             // Back through the gateway endpoint into the VPC, never the internet.
@@ -454,6 +591,10 @@ impl Cx<'_> {
             self.nacl(meta, dest_subnet, Direction::Ingress)?;
         }
         self.security_groups(meta, to, Direction::Ingress)?;
+        if let EniOwner::InterfaceEndpoint(ep) = eni.owner {
+            // The endpoint's ENI passes the packet on to the service.
+            return self.interface_endpoint_in(meta, ep, to);
+        }
         if eni.source_dest_check && !eni.owns(meta.dst) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(to)));
         }
@@ -728,7 +869,8 @@ impl Cx<'_> {
         let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
             return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
         };
-        let answer = resolver::lookup(t, from, &query.name);
+        let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
+        let answer = resolver::lookup(t, from, az, &query.name);
         let mut dns = Vec::new();
         vpcsim_dns::build_response(&query, &answer, resolver::TTL, &mut dns);
         let eni = t.eni(at);
@@ -814,9 +956,12 @@ fn describe(answer: &vpcsim_dns::Answer, qtype: vpcsim_dns::QueryType) -> String
     }
 }
 
-fn host_of(t: &Topology, eni: EniIdx) -> vpcsim_model::HostIdx {
-    let vpcsim_model::EniOwner::Host(h) = t.eni(eni).owner;
-    h
+/// The AWS service whose front door this ENI is.
+fn service_of(t: &Topology, eni: EniIdx) -> Option<vpcsim_model::ServiceIdx> {
+    match t.eni(eni).owner {
+        EniOwner::Host(h) => t.host(h).service,
+        EniOwner::InterfaceEndpoint(_) => None,
+    }
 }
 
 fn opposite(d: Direction) -> Direction {

@@ -15,6 +15,7 @@
 //! - `trace`: drop reasons, components, and the decision trace.
 
 pub mod conntrack;
+pub mod endpoints;
 pub mod fabric;
 pub mod fib;
 pub mod filter;
@@ -22,5 +23,5 @@ pub mod packet;
 pub mod resolver;
 pub mod trace;
 
-pub use fabric::{Counters, Fabric, Verdict};
+pub use fabric::{Counters, EndpointRef, Fabric, Verdict};
 pub use trace::{Component, Direction, Drop, DropReason, NaclDecision, SgDecision, Step, Trace};

@@ -391,6 +391,30 @@ pub fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr
     }
 }
 
+/// Replaces a TCP or UDP source or destination port, patching the transport
+/// checksum. Nothing happens for other protocols or fragments.
+pub fn rewrite_port(frame: &mut [u8], meta: &mut Meta, side: Side, new: u16) {
+    let (Some(l4), false) = (meta.l4, meta.fragment) else { return };
+    let at = l4 + if side == Side::Source { 0 } else { 2 };
+    let checksum_at = match meta.proto {
+        Protocol::TCP if frame.len() >= l4 + 18 => Some(l4 + 16),
+        Protocol::UDP if frame.len() >= l4 + 8 => (frame[l4 + 6..l4 + 8] != [0, 0]).then_some(l4 + 6),
+        _ => return,
+    };
+    let old = u16::from_be_bytes([frame[at], frame[at + 1]]);
+    frame[at..at + 2].copy_from_slice(&new.to_be_bytes());
+    if let Some(c) = checksum_at {
+        patch_checksum(frame, c, &[old], &[new]);
+        if meta.proto == Protocol::UDP && frame[c..c + 2] == [0, 0] {
+            frame[c..c + 2].copy_from_slice(&[0xff, 0xff]);
+        }
+    }
+    match side {
+        Side::Source => meta.src_port = new,
+        Side::Destination => meta.dst_port = new,
+    }
+}
+
 fn words(b: &[u8; 4]) -> [u16; 2] {
     [u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]])]
 }

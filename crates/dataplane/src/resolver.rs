@@ -32,11 +32,30 @@ pub fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
 
 /// What `name` (lowercase, no trailing dot) resolves to for a querier in
 /// `from` (`None`: on the internet).
-pub fn lookup(t: &Topology, from: Option<VpcIdx>, name: &str) -> Answer {
-    if let Some(s) = t.services.iter().find(|s| s.dns_name == name) {
-        return addresses(s.addresses.iter().copied());
-    }
+pub fn lookup(t: &Topology, from: Option<VpcIdx>, from_az: Option<&str>, name: &str) -> Answer {
     let private_dns = from.is_some_and(|v| t.vpc(v).private_dns);
+    for ep in &t.interface_endpoints {
+        // With private DNS on, the service's own name answers the endpoint's
+        // ENIs inside the endpoint's VPC.
+        let private = private_dns && ep.private_dns && from == Some(ep.vpc) && t.services.iter().any(|s| {
+            s.dns_name == name && matches!(ep.target, vpcsim_model::EndpointTarget::AwsService(svc) if t.service(svc).dns_name == s.dns_name)
+        });
+        if private || ep.dns_name == name {
+            // Every ENI, the asker's AZ first (a client takes the first).
+            let mut enis: Vec<_> = ep.enis.iter().map(|&e| t.eni(e)).collect();
+            enis.sort_by_key(|e| e.subnet().map(|s| Some(t.subnet(s).az.as_str()) != from_az));
+            return addresses(enis.iter().map(|e| IpAddr::V4(e.ipv4)));
+        }
+        if let Some(i) = ep.zonal_dns_names.iter().position(|(_, n)| n == name) {
+            return addresses(ep.enis.get(i).map(|&e| IpAddr::V4(t.eni(e).ipv4)));
+        }
+    }
+    if let Some(s) = t.services.iter().find(|s| s.dns_name == name) {
+        // The front door's addresses: the ones a host answers at.
+        let front = t.eni(t.host(s.host).eni);
+        let v4 = (!front.ipv4.is_unspecified()).then_some(IpAddr::V4(front.ipv4));
+        return addresses(v4.into_iter().chain(front.ipv6.map(IpAddr::V6)));
+    }
     if let (Some(vpc), true) = (from, private_dns)
         && let Some(ip) = private_hostname(name, &t.vpc(vpc).region)
     {

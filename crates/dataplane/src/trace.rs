@@ -47,10 +47,15 @@ pub enum DropReason {
     ConntrackFull,
     /// The endpoint policy denies the request.
     EndpointPolicy,
+    /// The interface endpoint is not in state Available.
+    EndpointNotAvailable,
+    /// The target cannot carry this traffic (an interface endpoint carries TCP
+    /// only; later: transitive peering, a gateway endpoint from on-premises).
+    NotReachableVia,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 14] = [
+    pub const ALL: [DropReason; 16] = [
         DropReason::NoRoute,
         DropReason::Blackhole,
         DropReason::SgEgress,
@@ -65,6 +70,8 @@ impl DropReason {
         DropReason::Malformed,
         DropReason::ConntrackFull,
         DropReason::EndpointPolicy,
+        DropReason::EndpointNotAvailable,
+        DropReason::NotReachableVia,
     ];
 
     /// The one-word name scenarios use in `drop_reason`.
@@ -84,6 +91,8 @@ impl DropReason {
             DropReason::Malformed => "malformed",
             DropReason::ConntrackFull => "conntrack-full",
             DropReason::EndpointPolicy => "endpoint-policy",
+            DropReason::EndpointNotAvailable => "endpoint-not-available",
+            DropReason::NotReachableVia => "not-reachable-via",
         }
     }
 
@@ -116,6 +125,7 @@ pub enum Component {
     /// The public internet's router.
     Internet,
     GatewayEndpoint(GatewayEndpointIdx),
+    InterfaceEndpoint(vpcsim_model::InterfaceEndpointIdx),
     /// The Amazon DNS server of a VPC (or the internet's resolver: `None`).
     Resolver(Option<VpcIdx>),
 }
@@ -135,6 +145,7 @@ impl Component {
             Component::InternetGateway(i) => &t.internet_gateway(i).id,
             Component::Internet => "internet",
             Component::GatewayEndpoint(ep) => &t.gateway_endpoint(ep).id,
+            Component::InterfaceEndpoint(ep) => &t.interface_endpoint(ep).id,
             Component::Resolver(_) => "resolver",
         }
     }
@@ -145,9 +156,8 @@ impl Component {
         match *self {
             Component::SecurityGroups(e) | Component::Eni(e) => {
                 let eni = t.eni(e);
-                let vpcsim_model::EniOwner::Host(h) = eni.owner;
                 eni.id == id
-                    || t.host(h).id == id
+                    || t.eni_owner_id(e) == id
                     || (matches!(self, Component::SecurityGroups(_))
                         && eni.security_groups.iter().any(|&sg| t.security_group(sg).id == id))
             }
@@ -249,6 +259,12 @@ pub enum Step {
         from: IpAddr,
         to: IpAddr,
     },
+    /// Both ends rewritten (addresses and ports), before → after.
+    Rewritten {
+        at: Component,
+        before: (IpAddr, u16, IpAddr, u16),
+        after: (IpAddr, u16, IpAddr, u16),
+    },
     Delivered {
         eni: EniIdx,
     },
@@ -258,7 +274,8 @@ pub enum Step {
     },
     /// An endpoint policy decided a request that passed the endpoint.
     EndpointPolicy {
-        endpoint: GatewayEndpointIdx,
+        /// The endpoint (gateway or interface).
+        endpoint: Component,
         principal: String,
         action: String,
         resource: String,
@@ -315,9 +332,7 @@ impl Trace {
 }
 
 fn eni_label(t: &Topology, e: EniIdx) -> String {
-    let eni = t.eni(e);
-    let vpcsim_model::EniOwner::Host(h) = eni.owner;
-    format!("{} ({})", t.host(h).id, eni.id)
+    format!("{} ({})", t.eni_owner_id(e), t.eni(e).id)
 }
 
 fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
@@ -357,7 +372,7 @@ impl Step {
             Step::RouteLookup { .. } => "route-lookup",
             Step::Nacl { .. } => "network-acl",
             Step::Crossed { .. } => "crossed",
-            Step::Translated { .. } => "translated",
+            Step::Translated { .. } | Step::Rewritten { .. } => "translated",
             Step::Delivered { .. } => "delivered",
             Step::Dropped { .. } => "dropped",
             Step::Bounced { .. } => "icmp-error",
@@ -450,6 +465,20 @@ impl Step {
                 }
             }
             Step::Crossed { component } => format!("crosses {}", component.id(t)),
+            Step::Rewritten { at, before, after } => {
+                let end = |ip: &IpAddr, port: u16| match ip {
+                    IpAddr::V4(a) => format!("{a}:{port}"),
+                    IpAddr::V6(a) => format!("[{a}]:{port}"),
+                };
+                format!(
+                    "{} translates {} → {} into {} → {}",
+                    at.id(t),
+                    end(&before.0, before.1),
+                    end(&before.2, before.3),
+                    end(&after.0, after.1),
+                    end(&after.2, after.3)
+                )
+            }
             Step::Translated { at, side, from, to } => {
                 let what = if *side == Side::Source { "source" } else { "destination" };
                 format!("{} translates the {what} {from} → {to}", at.id(t))
@@ -459,7 +488,7 @@ impl Step {
                 let verb = if *allowed { "allows" } else { "denies" };
                 format!(
                     "the endpoint policy of {} {verb} {action} on {resource} for {principal} ({decided_by})",
-                    t.gateway_endpoint(*endpoint).id
+                    endpoint.id(t)
                 )
             }
             Step::Dns { eni, server, name, answer } => {

@@ -213,7 +213,10 @@ fn a_gateway_endpoint_carries_s3_traffic_privately_and_back() {
     // The endpoint's policy, evaluated by the fabric.
     let ask = |action: &str, resource: &str| {
         net.fabric
-            .authorize(ep, &vpcsim_policy::Request { principal: "arn:aws:iam::111111111111:root", action, resource })
+            .authorize(
+                vpcsim_dataplane::EndpointRef::Gateway(ep),
+                &vpcsim_policy::Request { principal: "arn:aws:iam::111111111111:root", action, resource },
+            )
             .allowed()
     };
     assert!(ask("s3:GetObject", "arn:aws:s3:::reports/q1.csv"));

@@ -218,7 +218,7 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
             {
                 outcome.drop = Some(ObservedDrop {
                     reason: vpcsim_dataplane::DropReason::EndpointPolicy.as_str().into(),
-                    at: Some(Component::GatewayEndpoint(*endpoint)),
+                    at: Some(*endpoint),
                     leg: Leg::Forward,
                 });
             }

@@ -120,7 +120,7 @@ pub struct Sim {
     pub fabric: Fabric,
     hosts: Vec<VirtualHost>,
     /// The host owning each ENI.
-    host_of_eni: Vec<HostIdx>,
+    host_of_eni: Vec<Option<HostIdx>>,
     queue: BinaryHeap<Reverse<Scheduled>>,
     /// The earliest poll scheduled for each host (later ones are dropped).
     next_poll: Vec<Option<Duration>>,
@@ -145,9 +145,9 @@ impl Sim {
                 VirtualHost::new(HostConfig::for_host(&topology, h, mtu), Duration::ZERO)
             })
             .collect();
-        let mut host_of_eni = vec![HostIdx(0); topology.enis.len()];
+        let mut host_of_eni = vec![None; topology.enis.len()];
         for (i, h) in topology.hosts.iter().enumerate() {
-            host_of_eni[h.eni.index()] = HostIdx::from_index(i);
+            host_of_eni[h.eni.index()] = Some(HostIdx::from_index(i));
         }
         let n = hosts.len();
         let mut sim = Sim {
@@ -259,7 +259,7 @@ impl Sim {
         let t = Arc::clone(&self.topology);
         let label = format!("{}.{}", t.service(service).name, t.service(service).region);
         for r in requests {
-            let endpoint = self.fabric.gateway_endpoint_of(Protocol::TCP, r.local, r.remote);
+            let endpoint = self.fabric.endpoint_of(Protocol::TCP, r.local, r.remote);
             let answer = match (services::parse_request(&r.bytes), endpoint) {
                 (None, _) => services::response(400, &label, None, Some("missing x-vpcsim headers")),
                 (Some(_), None) => services::response(200, &label, None, None),
@@ -267,7 +267,7 @@ impl Sim {
                     let request =
                         vpcsim_policy::Request { principal: &q.principal, action: &q.action, resource: &q.resource };
                     let decision = self.fabric.authorize(ep, &request);
-                    let decided_by = match (decision, &t.gateway_endpoint(ep).policy) {
+                    let decided_by = match (decision, self.fabric.endpoint_policy(ep)) {
                         (_, None) => "no policy attached: AWS's default allows everything".to_string(),
                         (vpcsim_policy::Decision::ImplicitDeny, _) => "no statement allows it".to_string(),
                         (d, Some(p)) => {
@@ -276,7 +276,7 @@ impl Sim {
                         }
                     };
                     let step = Step::EndpointPolicy {
-                        endpoint: ep,
+                        endpoint: ep.component(),
                         principal: q.principal.clone(),
                         action: q.action.clone(),
                         resource: q.resource.clone(),
@@ -284,7 +284,7 @@ impl Sim {
                         allowed: decision.allowed(),
                     };
                     self.annotate_delivery(t.host(h).eni, r.remote, step);
-                    let via = t.gateway_endpoint(ep).id.as_str();
+                    let via = ep.component().id(&t);
                     if decision.allowed() {
                         services::response(200, &label, Some(via), None)
                     } else {
@@ -348,11 +348,16 @@ impl Sim {
         let delivered = match verdict {
             Verdict::Deliver(to) => {
                 let meta = ip_meta(&self.out);
-                self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
+                // Only hosts receive frames; the fabric delivers to nothing else.
+                if let Some(host) = self.host_of_eni[to.index()] {
+                    self.push(arrive, host, Kind::Deliver(self.out.clone()));
+                }
                 meta
             }
             Verdict::Reply(to) | Verdict::Bounce(_, to) | Verdict::Answered(to) => {
-                self.push(arrive, self.host_of_eni[to.index()], Kind::Deliver(self.out.clone()));
+                if let Some(host) = self.host_of_eni[to.index()] {
+                    self.push(arrive, host, Kind::Deliver(self.out.clone()));
+                }
                 None
             }
             Verdict::Drop(_) | Verdict::Absorbed => None,

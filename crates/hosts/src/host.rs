@@ -362,6 +362,7 @@ impl VirtualHost {
         let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, |p| ports.contains(&p)) else {
             return self.push_failed();
         };
+        self.solicit(dst);
         let mut socket = tcp_socket();
         if socket.connect(self.iface.context(), (IpAddress::from(dst), port), local).is_err() {
             return self.push_failed();
@@ -418,6 +419,7 @@ impl VirtualHost {
         let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, |p| ports.contains(&p)) else {
             return self.push_failed();
         };
+        self.solicit(dst);
         let rx_bytes = (self.config.mtu * 2).max(payload.len());
         let mut socket = udp::Socket::new(
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; 4], vec![0; rx_bytes]),
@@ -444,6 +446,7 @@ impl VirtualHost {
         let Some(ident) = self.rng.pick_free(1, u16::MAX, |i| idents.contains(&i)) else {
             return self.push_failed();
         };
+        self.solicit(dst);
         let seq: u16 = 1;
         let mut packet = [0u8; 8 + PING_DATA_LEN];
         // Type, code 0, checksum (computed when sent), identifier, sequence.
@@ -518,6 +521,14 @@ impl VirtualHost {
     /// Counters for summaries.
     pub fn stats(&self) -> HostStats {
         self.stats
+    }
+
+    /// Before a probe to an on-link address, ask for its MAC (see
+    /// `Neighbours::solicit_on_link`).
+    fn solicit(&mut self, dst: IpAddr) {
+        if let Some(frame) = self.neighbours.solicit_on_link(dst) {
+            self.device.tx.push(frame);
+        }
     }
 
     fn push_probe(&mut self, kind: ProbeKind, local_port: u16) -> ProbeId {

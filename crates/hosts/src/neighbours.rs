@@ -103,6 +103,27 @@ impl Neighbours {
         frames
     }
 
+    /// A request for an on-link destination's address (ARP or neighbour
+    /// solicitation), sent by the host itself before it connects: smoltcp
+    /// solicits one unknown neighbour per second for the whole interface, so a
+    /// connection right after another lookup would wait a second. `None` when
+    /// the destination is off-link (the gateway is already known) or known.
+    pub(crate) fn solicit_on_link(&self, dst: IpAddr) -> Option<Vec<u8>> {
+        if self.confirmed.contains_key(&dst) {
+            return None;
+        }
+        match dst {
+            IpAddr::V4(d) => {
+                let (ip, len, _) = self.v4?;
+                (same_v4_net(ip, d, len) && d != ip).then(|| arp(1, [0xff; 6], (self.mac, ip), ([0; 6], d)))
+            }
+            IpAddr::V6(d) => {
+                let (ip, len, _) = self.v6?;
+                (same_v6_net(ip, d, len) && d != ip).then(|| self.solicitation(ip, d))
+            }
+        }
+    }
+
     /// Synthetic confirmations of the gateways that answered, when due.
     pub(crate) fn refresh_gateways(&mut self, now: Duration) -> Vec<Vec<u8>> {
         let mut frames = Vec::new();

@@ -136,6 +136,8 @@ impl Sim {
             .iter()
             .map(|e| match e.owner {
                 EniOwner::Host(h) => h.index(),
+                // Endpoint ENIs forward; nothing is delivered to them.
+                EniOwner::InterfaceEndpoint(_) => usize::MAX,
             })
             .collect();
         Sim {

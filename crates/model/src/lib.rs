@@ -63,6 +63,8 @@ index_type! {
     ServiceIdx;
     /// A gateway endpoint.
     GatewayEndpointIdx;
+    /// An interface endpoint.
+    InterfaceEndpointIdx;
 }
 
 /// The AWS region used when a VPC names none.
@@ -90,6 +92,7 @@ pub struct Topology {
     pub hosts: Vec<Host>,
     pub services: Vec<AwsService>,
     pub gateway_endpoints: Vec<GatewayEndpoint>,
+    pub interface_endpoints: Vec<InterfaceEndpoint>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
 }
@@ -127,6 +130,17 @@ impl Topology {
     }
     pub fn gateway_endpoint(&self, i: GatewayEndpointIdx) -> &GatewayEndpoint {
         &self.gateway_endpoints[i.index()]
+    }
+    pub fn interface_endpoint(&self, i: InterfaceEndpointIdx) -> &InterfaceEndpoint {
+        &self.interface_endpoints[i.index()]
+    }
+
+    /// The id of what owns an ENI: its host, or its interface endpoint.
+    pub fn eni_owner_id(&self, e: EniIdx) -> &str {
+        match self.eni(e).owner {
+            EniOwner::Host(h) => &self.host(h).id,
+            EniOwner::InterfaceEndpoint(ep) => &self.interface_endpoint(ep).id,
+        }
     }
 
     /// The host with this id.
@@ -328,6 +342,8 @@ pub enum Attachment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EniOwner {
     Host(HostIdx),
+    /// A requester-managed ENI of an interface endpoint.
+    InterfaceEndpoint(InterfaceEndpointIdx),
 }
 
 /// An elastic network interface.
@@ -400,6 +416,67 @@ pub struct AwsService {
     pub host: HostIdx,
     /// Whether a gateway endpoint can reach it (S3, DynamoDB).
     pub gateway_capable: bool,
+}
+
+/// The state of an interface endpoint (AWS's names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndpointState {
+    PendingAcceptance,
+    Pending,
+    Available,
+    Rejected,
+    Expired,
+    Failed,
+    Deleting,
+    Deleted,
+}
+
+impl EndpointState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointState::PendingAcceptance => "PendingAcceptance",
+            EndpointState::Pending => "Pending",
+            EndpointState::Available => "Available",
+            EndpointState::Rejected => "Rejected",
+            EndpointState::Expired => "Expired",
+            EndpointState::Failed => "Failed",
+            EndpointState::Deleting => "Deleting",
+            EndpointState::Deleted => "Deleted",
+        }
+    }
+}
+
+/// What an interface endpoint connects to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointTarget {
+    AwsService(ServiceIdx),
+}
+
+/// An interface endpoint (PrivateLink consumer): one requester-managed ENI per
+/// chosen subnet, with the endpoint's security groups; traffic to those ENIs
+/// goes privately to the service.
+#[derive(Clone, Debug)]
+pub struct InterfaceEndpoint {
+    pub id: String,
+    pub vpc: VpcIdx,
+    pub target: EndpointTarget,
+    /// The service's name as a DNS label ("kms", "ecr.api").
+    pub service_name: String,
+    pub region: String,
+    /// One per subnet, in the order the subnets were given.
+    pub enis: Vec<EniIdx>,
+    pub security_groups: Vec<SgIdx>,
+    /// With private DNS on, the service's own name resolves to the ENIs in this VPC.
+    pub private_dns: bool,
+    /// Who asked for the connection.
+    pub principal: String,
+    pub policy: Option<vpcsim_policy::Policy>,
+    /// `vpce-<id>-<suffix>.<service>.<region>.vpce.amazonaws.com`.
+    pub dns_name: String,
+    /// One per ENI's AZ: (AZ, `vpce-<id>-<suffix>-<az>.<service>...`).
+    pub zonal_dns_names: Vec<(String, String)>,
+    /// The state at time 0.
+    pub state: EndpointState,
 }
 
 /// A gateway endpoint (S3, DynamoDB): a route-table target that carries a VPC's

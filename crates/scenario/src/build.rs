@@ -38,6 +38,7 @@ pub(crate) enum Kind {
     Nacl,
     Host,
     GatewayEndpoint,
+    InterfaceEndpoint,
     /// A table of the contract this version does not simulate yet.
     Unsupported(&'static str),
 }
@@ -54,6 +55,7 @@ impl Kind {
             Kind::Nacl => "nacl",
             Kind::Host => "host",
             Kind::GatewayEndpoint => "gateway_endpoint",
+            Kind::InterfaceEndpoint => "interface_endpoint",
             Kind::Unsupported(t) => t,
         }
     }
@@ -111,6 +113,8 @@ pub(crate) struct Builder<'a> {
     hosts: Vec<HostPlan>,
     /// AWS-managed prefix lists created so far, by (id, region).
     managed_lists: HashMap<(String, String), PrefixListIdx>,
+    /// Interface endpoint ENIs to create after the hosts': (endpoint, subnet, address).
+    pub(crate) endpoint_enis: Vec<(usize, SubnetIdx, Ipv4Addr)>,
 }
 
 pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<Diagnostic>> {
@@ -127,6 +131,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
         subnet_ok: Vec::new(),
         hosts: Vec::new(),
         managed_lists: HashMap::new(),
+        endpoint_enis: Vec::new(),
     };
     b.top_level(raw);
     b.register_ids(raw);
@@ -141,6 +146,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.routes(raw);
     b.services(raw);
     b.gateway_endpoints(raw);
+    b.interface_endpoints(raw);
     b.security_group_rules(raw);
     b.traffic(raw);
     if b.errors.is_empty() {
@@ -156,6 +162,13 @@ impl<'a> Builder<'a> {
     pub(crate) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let d = self.map.diagnostic(span, message);
         self.errors.push(d);
+    }
+
+    /// IPv4 addresses already held in `vpc`: hosts' and endpoint ENIs'.
+    pub(crate) fn taken_in_vpc(&self, vpc: VpcIdx) -> std::collections::HashSet<Ipv4Addr> {
+        let hosts = self.hosts.iter().filter(|h| h.vpc == Some(vpc)).filter_map(|h| h.ipv4);
+        let enis = self.endpoint_enis.iter().filter(|(_, s, _)| self.t.subnet(*s).vpc == vpc).map(|(_, _, ip)| *ip);
+        hosts.chain(enis).collect()
     }
 
     pub(crate) fn file(&self) -> &str {
@@ -241,6 +254,9 @@ impl<'a> Builder<'a> {
         for (i, r) in raw.gateway_endpoint.iter().enumerate() {
             self.register(&r.id, Kind::GatewayEndpoint, i);
         }
+        for (i, r) in raw.interface_endpoint.iter().enumerate() {
+            self.register(&r.id, Kind::InterfaceEndpoint, i);
+        }
         for (table, entries) in raw.unsupported() {
             for entry in entries {
                 self.err(entry.span(), format!("`[[{table}]]` is not supported yet by this version of vpcsim"));
@@ -277,6 +293,10 @@ impl<'a> Builder<'a> {
 
     pub(crate) fn resolve_vpc(&mut self, r: &Spanned<String>) -> Option<VpcIdx> {
         self.resolve(r, Kind::Vpc).map(VpcIdx::from_index)
+    }
+
+    pub(crate) fn resolve_sg_of(&mut self, r: &Spanned<String>, vpc: VpcIdx) -> Option<SgIdx> {
+        self.resolve_sg(r, Some(vpc))
     }
 
     /// A security group reference; `"default"` is the VPC's default group
@@ -1329,6 +1349,24 @@ impl<'a> Builder<'a> {
                 mtu: plan.mtu,
             });
             self.t.hosts.push(Host { id: plan.id, eni, listen: plan.listen, service: None });
+        }
+        // Interface endpoints' ENIs, after the scenario's hosts' (PrivateLink's MTU: 8500).
+        for (ep, subnet, ip) in std::mem::take(&mut self.endpoint_enis) {
+            let eni = EniIdx::from_index(self.t.enis.len());
+            let endpoint = &mut self.t.interface_endpoints[ep];
+            endpoint.enis.push(eni);
+            self.t.enis.push(Eni {
+                id: format!("eni-{}-{}", endpoint.id, self.t.subnets[subnet.index()].id),
+                owner: EniOwner::InterfaceEndpoint(vpcsim_model::InterfaceEndpointIdx::from_index(ep)),
+                attachment: Attachment::Subnet(subnet),
+                mac: vpcsim_model::eni_mac(eni),
+                ipv4: ip,
+                ipv6: None,
+                public_ip: None,
+                security_groups: endpoint.security_groups.clone(),
+                source_dest_check: true,
+                mtu: 8500,
+            });
         }
         // The services' front doors, at the indices `services` gave them.
         for (i, service) in self.t.services.clone().into_iter().enumerate() {

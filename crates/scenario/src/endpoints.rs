@@ -11,12 +11,12 @@ use std::net::IpAddr;
 
 use toml::Spanned;
 use vpcsim_model::{
-    AwsService, GatewayEndpoint, GatewayEndpointIdx, HostIdx, Route, RouteDest, RouteOrigin, RouteTableIdx,
-    RouteTarget, ServiceIdx,
+    AwsService, EndpointState, EndpointTarget, GatewayEndpoint, GatewayEndpointIdx, HostIdx, InterfaceEndpoint, Route,
+    RouteDest, RouteOrigin, RouteTableIdx, RouteTarget, ServiceIdx, SgIdx, SubnetIdx,
 };
 
 use crate::build::{Builder, Kind};
-use crate::raw::{RawGatewayEndpoint, RawScenario};
+use crate::raw::{RawGatewayEndpoint, RawInterfaceEndpoint, RawScenario};
 
 impl Builder<'_> {
     /// The services of every region the scenario touches.
@@ -180,4 +180,152 @@ impl Builder<'_> {
 fn region_in_name(name: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
     lower.split('.').find(|label| vpcsim_aws::is_region(label)).map(str::to_string)
+}
+
+impl Builder<'_> {
+    pub(crate) fn interface_endpoints(&mut self, raw: &RawScenario) {
+        for (i, r) in raw.interface_endpoint.iter().enumerate() {
+            if let Some(ep) = self.interface_endpoint(r, i) {
+                self.t.interface_endpoints.push(ep);
+            } else {
+                // Keep indices aligned with the file; the error is already reported.
+                self.endpoint_enis.retain(|(e, _, _)| *e != i);
+                return;
+            }
+        }
+    }
+
+    fn interface_endpoint(&mut self, r: &RawInterfaceEndpoint, index: usize) -> Option<InterfaceEndpoint> {
+        let id = r.id.get_ref().clone();
+        let vpc = self.resolve_vpc(&r.vpc)?;
+        let (region, account) = (self.t.vpc(vpc).region.clone(), self.t.vpc(vpc).account.clone());
+        let name = r.service.get_ref();
+        if name.starts_with("vpce-svc-")
+            || name.starts_with("com.amazonaws.vpce.")
+            || self.ids.get(name).is_some_and(|e| e.kind != Kind::InterfaceEndpoint)
+        {
+            self.err(
+                r.service.span(),
+                "endpoint services (PrivateLink providers behind a load balancer) are not supported yet by this version of vpcsim",
+            );
+            return None;
+        }
+        let service = match self.find_service(name, &region) {
+            Ok(s) => s,
+            Err(m) => {
+                self.err(r.service.span(), m);
+                return None;
+            }
+        };
+        let svc = self.t.service(service).clone();
+        if r.subnets.is_empty() {
+            self.err(r.id.span(), format!("interface endpoint `{id}` needs `subnets` (one per AZ)"));
+            return None;
+        }
+        let mut subnets: Vec<SubnetIdx> = Vec::new();
+        for s in &r.subnets {
+            let Some(subnet) = self.resolve(s, Kind::Subnet).map(SubnetIdx::from_index) else { continue };
+            let sn = self.t.subnet(subnet);
+            if sn.vpc != vpc {
+                let msg = format!("subnet `{}` is not in {}", s.get_ref(), self.vpc_id(vpc));
+                self.err(s.span(), msg);
+                continue;
+            }
+            if let Some(other) = subnets.iter().find(|o| self.t.subnet(**o).az == sn.az) {
+                let msg = format!(
+                    "an interface endpoint takes at most one subnet per AZ: `{}` and `{}` are both in {}",
+                    self.t.subnet(*other).id,
+                    s.get_ref(),
+                    sn.az
+                );
+                self.err(s.span(), msg);
+                continue;
+            }
+            subnets.push(subnet);
+        }
+        let security_groups: Vec<SgIdx> = match &r.security_groups {
+            // The VPC's default group, as AWS does.
+            None => vec![self.t.vpc(vpc).default_security_group],
+            Some(list) => list
+                .iter()
+                .filter_map(|s| {
+                    let sg = self.resolve_sg_of(s, vpc)?;
+                    if self.t.security_group(sg).vpc != vpc {
+                        let msg = format!("security group `{}` is not in {}", s.get_ref(), self.vpc_id(vpc));
+                        self.err(s.span(), msg);
+                        return None;
+                    }
+                    Some(sg)
+                })
+                .collect(),
+        };
+        let policy = r.policy.as_ref().and_then(|p| self.policy(p));
+        // Addresses from the top of each subnet down: hosts take theirs from the
+        // bottom, so neither steals the other's.
+        for &subnet in &subnets {
+            let taken = self.taken_in_vpc(vpc);
+            let cidr = self.t.subnet(subnet).cidr;
+            let first = u32::from(cidr.network()) + 4;
+            let mut ip = u32::from(cidr.broadcast()) - 1;
+            while ip >= first && taken.contains(&std::net::Ipv4Addr::from(ip)) {
+                ip -= 1;
+            }
+            if ip < first {
+                let msg =
+                    format!("{} has no free address left for `{id}`'s network interface", self.t.subnet(subnet).id);
+                self.err(r.id.span(), msg);
+                return None;
+            }
+            self.endpoint_enis.push((index, subnet, std::net::Ipv4Addr::from(ip)));
+        }
+        let label = dns_label(&id);
+        let base = format!("{}.{}.vpce.amazonaws.com", svc.name, region);
+        let suffix = dns_suffix(&id);
+        let zonal = subnets
+            .iter()
+            .map(|s| {
+                let az = self.t.subnet(*s).az.clone();
+                let name = format!("{label}-{suffix}-{az}.{base}");
+                (az, name)
+            })
+            .collect();
+        Some(InterfaceEndpoint {
+            dns_name: format!("{label}-{suffix}.{base}"),
+            zonal_dns_names: zonal,
+            id,
+            vpc,
+            target: EndpointTarget::AwsService(service),
+            service_name: svc.name.clone(),
+            region,
+            enis: Vec::new(),
+            security_groups,
+            private_dns: r.private_dns.as_ref().is_none_or(|p| *p.get_ref()),
+            principal: r.principal.as_ref().map_or(format!("arn:aws:iam::{account}:root"), |p| p.get_ref().clone()),
+            policy,
+            state: EndpointState::Available,
+        })
+    }
+}
+
+/// The endpoint id as a DNS label: lowercase letters, digits and hyphens.
+fn dns_label(id: &str) -> String {
+    let s: String = id.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    s.trim_matches('-').to_string()
+}
+
+/// AWS appends eight random characters to an endpoint's DNS names; vpcsim
+/// derives them from the id (FNV-1a), so names are stable run to run.
+fn dns_suffix(id: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..8)
+        .map(|i| {
+            let i = ((h >> (i * 6)) % 36) as usize;
+            char::from(alphabet[i])
+        })
+        .collect()
 }

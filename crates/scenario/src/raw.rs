@@ -40,7 +40,7 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub gateway_endpoint: Vec<RawGatewayEndpoint>,
     #[serde(default)]
-    pub interface_endpoint: Vec<S<Table>>,
+    pub interface_endpoint: Vec<RawInterfaceEndpoint>,
     #[serde(default)]
     pub load_balancer: Vec<S<Table>>,
     #[serde(default)]
@@ -71,9 +71,8 @@ pub(crate) struct RawScenario {
 
 impl RawScenario {
     /// The tables not simulated yet, with their table names.
-    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 14] {
+    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 13] {
         [
-            ("interface_endpoint", &self.interface_endpoint),
             ("load_balancer", &self.load_balancer),
             ("endpoint_service", &self.endpoint_service),
             ("event", &self.event),
@@ -100,6 +99,20 @@ pub(crate) struct RawGatewayEndpoint {
     #[serde(default)]
     pub route_tables: Vec<S<String>>,
     /// An IAM policy document: inline JSON, or the path of a file holding one.
+    pub policy: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInterfaceEndpoint {
+    pub id: S<String>,
+    pub vpc: S<String>,
+    pub service: S<String>,
+    #[serde(default)]
+    pub subnets: Vec<S<String>>,
+    pub security_groups: Option<Vec<S<String>>>,
+    pub private_dns: Option<S<bool>>,
+    pub principal: Option<S<String>>,
     pub policy: Option<S<String>>,
 }
 

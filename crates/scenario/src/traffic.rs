@@ -169,6 +169,10 @@ impl Builder<'_> {
     fn destination(&mut self, r: &Spanned<String>, proto: Option<Protocol>) -> Option<Destination> {
         let s = r.get_ref();
         let dest = if let Some(entry) = self.ids.get(s).cloned() {
+            if entry.kind == Kind::InterfaceEndpoint {
+                // An interface endpoint id stands for its regional DNS name.
+                return self.t.interface_endpoints.get(entry.index).map(|e| Destination::Name(e.dns_name.clone()));
+            }
             if entry.kind != Kind::Host {
                 let msg =
                     format!("`{s}` is {}; `to` takes a host id, an IP address or a DNS name", a(entry.kind.table()));

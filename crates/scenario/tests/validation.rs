@@ -96,8 +96,8 @@ fn duplicate_id_names_the_first_definition() {
 
 #[test]
 fn unsupported_table() {
-    let src = with_base("\n[[interface_endpoint]]\nid = \"vpce-kms\"\nvpc = \"vpc-a\"\nservice = \"kms\"\n");
-    assert_eq!(error_of(&src), "11:1: `[[interface_endpoint]]` is not supported yet by this version of vpcsim");
+    let src = with_base("\n[[load_balancer]]\nid = \"nlb-a\"\ntype = \"network\"\n");
+    assert_eq!(error_of(&src), "11:1: `[[load_balancer]]` is not supported yet by this version of vpcsim");
 }
 
 #[test]
@@ -609,4 +609,30 @@ fn a_gateway_endpoint_route_table_of_another_vpc() {
         "{BASE}\n[[vpc]]\nid = \"vpc-b\"\ncidr = \"10.1.0.0/16\"\n\n[[route_table]]\nid = \"rtb-b\"\nvpc = \"vpc-b\"\n\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-b\"]\n"
     );
     assert_eq!(error_of(&src), "23:17: route table `rtb-b` belongs to another VPC than vpc-a");
+}
+
+// --- Interface endpoints -----------------------------------------------------------
+
+#[test]
+fn an_interface_endpoint_takes_one_subnet_per_az() {
+    let src = with_base(
+        "\n[[subnet]]\nid = \"subnet-a2\"\nvpc = \"vpc-a\"\ncidr = \"10.0.2.0/24\"\n\n[[interface_endpoint]]\nid = \"vpce-kms\"\nvpc = \"vpc-a\"\nservice = \"kms\"\nsubnets = [\"subnet-a\", \"subnet-a2\"]\n",
+    );
+    assert_eq!(
+        error_of(&src),
+        "20:24: an interface endpoint takes at most one subnet per AZ: `subnet-a` and `subnet-a2` are both in us-east-1a"
+    );
+}
+
+#[test]
+fn an_interface_endpoint_needs_subnets_and_a_known_service() {
+    let src = with_base("\n[[interface_endpoint]]\nid = \"vpce-x\"\nvpc = \"vpc-a\"\nservice = \"kms\"\n");
+    assert_eq!(error_of(&src), "12:6: interface endpoint `vpce-x` needs `subnets` (one per AZ)");
+    let src = with_base(
+        "\n[[interface_endpoint]]\nid = \"vpce-x\"\nvpc = \"vpc-a\"\nservice = \"vpce-svc-orders\"\nsubnets = [\"subnet-a\"]\n",
+    );
+    assert!(
+        error_of(&src)
+            .contains("endpoint services (PrivateLink providers behind a load balancer) are not supported yet")
+    );
 }

@@ -1,0 +1,103 @@
+//! Interface endpoints (PrivateLink consumers) in the fabric: state, and the
+//! translation that carries a connection from an endpoint ENI to the service.
+//!
+//! A packet to an endpoint ENI has passed the ENI's security groups; the
+//! endpoint (if Available, and for TCP only) rewrites it: the source becomes the
+//! ENI's address with a port the endpoint allocates, the destination the
+//! service's front door. The service's replies find the flow by that port (the
+//! allocator is one per fabric, so a port names one flow whatever VPC it came
+//! from: two VPCs on 10.0.0.0/16 never collide) and are rewritten back, then
+//! leave the endpoint ENI into the VPC like any packet an ENI sends.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use vpcsim_model::{EndpointState, EniIdx, InterfaceEndpointIdx, Topology};
+
+/// How long an idle translated flow is remembered (PrivateLink's idle timeout).
+pub const FLOW_IDLE: Duration = Duration::from_secs(350);
+/// Ports the endpoint allocates on the service side.
+const FIRST_PORT: u16 = 1024;
+
+/// The client side of a translated flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointFlow {
+    pub endpoint: InterfaceEndpointIdx,
+    /// The endpoint ENI the client connected to.
+    pub eni: EniIdx,
+    pub client: (IpAddr, u16),
+    /// The ENI's address and port as the client used them.
+    pub local: (IpAddr, u16),
+    pub expires: Duration,
+}
+
+/// (protocol, service address, service port, allocated port).
+pub type ServiceSideKey = (u8, IpAddr, u16, u16);
+/// (endpoint ENI, protocol, client address, client port, ENI port).
+pub type ClientSideKey = (EniIdx, u8, IpAddr, u16, u16);
+
+/// The endpoints' states and translated flows.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoints {
+    pub states: Vec<EndpointState>,
+    pub by_service: FxHashMap<ServiceSideKey, EndpointFlow>,
+    pub by_client: FxHashMap<ClientSideKey, u16>,
+    next_port: u16,
+}
+
+impl Endpoints {
+    pub fn new(t: &Topology) -> Endpoints {
+        Endpoints {
+            states: t.interface_endpoints.iter().map(|e| e.state).collect(),
+            by_service: FxHashMap::default(),
+            by_client: FxHashMap::default(),
+            next_port: FIRST_PORT,
+        }
+    }
+
+    pub fn clear_flows(&mut self) {
+        self.by_service.clear();
+        self.by_client.clear();
+        self.next_port = FIRST_PORT;
+    }
+
+    /// The service-side port of a client's flow: the one it has, or a new one.
+    /// `None` when every port toward this service address and port is taken.
+    pub fn port_for(&mut self, client: ClientSideKey, service: (IpAddr, u16), flow: EndpointFlow) -> Option<u16> {
+        if let Some(&p) = self.by_client.get(&client) {
+            if let Some(f) = self.by_service.get_mut(&(client.1, service.0, service.1, p)) {
+                f.expires = flow.expires;
+            }
+            return Some(p);
+        }
+        let span = u32::from(u16::MAX - FIRST_PORT) + 1;
+        for _ in 0..span {
+            let p = self.next_port;
+            self.next_port = if p == u16::MAX { FIRST_PORT } else { p + 1 };
+            let key = (client.1, service.0, service.1, p);
+            let free = match self.by_service.get(&key) {
+                None => true,
+                Some(old) => old.expires <= flow.expires - FLOW_IDLE,
+            };
+            if free {
+                if let Some(old) = self.by_service.insert(key, flow) {
+                    self.by_client.remove(&(old.eni, client.1, old.client.0, old.client.1, old.local.1));
+                }
+                self.by_client.insert(client, p);
+                return Some(p);
+            }
+        }
+        None
+    }
+
+    /// The flow a service's packet (from `service`, to `port`) belongs to.
+    pub fn flow_back(&mut self, proto: u8, service: (IpAddr, u16), port: u16, now: Duration) -> Option<EndpointFlow> {
+        let flow = self.by_service.get_mut(&(proto, service.0, service.1, port))?;
+        if flow.expires <= now {
+            return None;
+        }
+        flow.expires = now + FLOW_IDLE;
+        Some(*flow)
+    }
+}
