@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
-use vpcsim_model::{EndpointState, EniIdx, InterfaceEndpointIdx, Topology};
+use vpcsim_model::{EndpointState, EniIdx, HostIdx, InterfaceEndpointIdx, LoadBalancerIdx, Topology};
 
 /// How long an idle translated flow is remembered (PrivateLink's idle timeout).
 pub const FLOW_IDLE: Duration = Duration::from_secs(350);
@@ -29,6 +29,11 @@ pub struct EndpointFlow {
     pub client: (IpAddr, u16),
     /// The ENI's address and port as the client used them.
     pub local: (IpAddr, u16),
+    /// The source address the far side sees: the endpoint ENI's (AWS services),
+    /// or the load balancer node's (endpoint services).
+    pub via: IpAddr,
+    /// For endpoint services: the load balancer and its node.
+    pub node: Option<(LoadBalancerIdx, EniIdx)>,
     pub expires: Duration,
 }
 
@@ -42,8 +47,11 @@ pub type ClientSideKey = (EniIdx, u8, IpAddr, u16, u16);
 pub struct Endpoints {
     pub states: Vec<EndpointState>,
     pub by_service: FxHashMap<ServiceSideKey, EndpointFlow>,
-    pub by_client: FxHashMap<ClientSideKey, u16>,
+    /// The allocated port and the far side (service or target) of each client flow.
+    pub by_client: FxHashMap<ClientSideKey, (u16, (IpAddr, u16))>,
     next_port: u16,
+    /// Load balancer targets that fail their health checks.
+    pub targets_down: rustc_hash::FxHashSet<HostIdx>,
 }
 
 impl Endpoints {
@@ -53,6 +61,7 @@ impl Endpoints {
             by_service: FxHashMap::default(),
             by_client: FxHashMap::default(),
             next_port: FIRST_PORT,
+            targets_down: Default::default(),
         }
     }
 
@@ -62,29 +71,31 @@ impl Endpoints {
         self.next_port = FIRST_PORT;
     }
 
-    /// The service-side port of a client's flow: the one it has, or a new one.
-    /// `None` when every port toward this service address and port is taken.
-    pub fn port_for(&mut self, client: ClientSideKey, service: (IpAddr, u16), flow: EndpointFlow) -> Option<u16> {
-        if let Some(&p) = self.by_client.get(&client) {
-            if let Some(f) = self.by_service.get_mut(&(client.1, service.0, service.1, p)) {
-                f.expires = flow.expires;
-            }
-            return Some(p);
+    /// The port and far side of a client flow already translated, refreshed.
+    pub fn existing(&mut self, client: ClientSideKey, now: Duration) -> Option<(u16, (IpAddr, u16))> {
+        let &(port, far) = self.by_client.get(&client)?;
+        let flow = self.by_service.get_mut(&(client.1, far.0, far.1, port))?;
+        if flow.expires <= now {
+            return None;
         }
+        flow.expires = now + FLOW_IDLE;
+        Some((port, far))
+    }
+
+    /// A new service-side port for a client flow toward `far`. `None` when
+    /// every port toward that address and port is taken.
+    pub fn allocate(&mut self, client: ClientSideKey, far: (IpAddr, u16), flow: EndpointFlow) -> Option<u16> {
+        let now = flow.expires - FLOW_IDLE;
         let span = u32::from(u16::MAX - FIRST_PORT) + 1;
         for _ in 0..span {
             let p = self.next_port;
             self.next_port = if p == u16::MAX { FIRST_PORT } else { p + 1 };
-            let key = (client.1, service.0, service.1, p);
-            let free = match self.by_service.get(&key) {
-                None => true,
-                Some(old) => old.expires <= flow.expires - FLOW_IDLE,
-            };
-            if free {
+            let key = (client.1, far.0, far.1, p);
+            if self.by_service.get(&key).is_none_or(|old| old.expires <= now) {
                 if let Some(old) = self.by_service.insert(key, flow) {
                     self.by_client.remove(&(old.eni, client.1, old.client.0, old.client.1, old.local.1));
                 }
-                self.by_client.insert(client, p);
+                self.by_client.insert(client, (p, far));
                 return Some(p);
             }
         }

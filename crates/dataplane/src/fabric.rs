@@ -25,7 +25,8 @@ use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{
     Attachment, EndpointState, EndpointTarget, EniIdx, EniOwner, GatewayEndpointIdx, INTERNET_GATEWAY_MTU,
-    INTERNET_ROUTER_MAC, IgwIdx, InterfaceEndpointIdx, Protocol, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
+    INTERNET_ROUTER_MAC, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, Protocol, RouteTarget, SgIdx, SubnetIdx,
+    Topology, VpcIdx,
 };
 
 use crate::conntrack::{Conntrack, FlowKey};
@@ -234,6 +235,15 @@ impl Fabric {
     /// An interface endpoint's state now.
     pub fn endpoint_state(&self, ep: InterfaceEndpointIdx) -> EndpointState {
         self.endpoints.states[ep.index()]
+    }
+
+    /// A load balancer target passes or fails its health checks (events).
+    pub fn set_target_health(&mut self, target: vpcsim_model::HostIdx, healthy: bool) {
+        if healthy {
+            self.endpoints.targets_down.remove(&target);
+        } else {
+            self.endpoints.targets_down.insert(target);
+        }
     }
 
     /// Moves an interface endpoint to `state` (lifecycle events).
@@ -472,12 +482,18 @@ impl Cx<'_> {
     }
 
     /// Through an interface endpoint to its service: Available and TCP only;
-    /// both ends rewritten (see `endpoints`).
+    /// both ends rewritten (see `endpoints`). An AWS service is reached at its
+    /// front door; an endpoint service through its load balancer's node in the
+    /// ENI's AZ, to a healthy target chosen per flow.
     fn interface_endpoint_in(&mut self, meta: &mut Meta, ep: InterfaceEndpointIdx, eni: EniIdx) -> Hop {
         let t = self.t;
         let at = Component::InterfaceEndpoint(ep);
         self.cross(at);
         let state = self.endpoints.states[ep.index()];
+        if state == EndpointState::Deleted {
+            // Its network interfaces are gone with it.
+            return Err(drop(DropReason::NoDestination, Component::Vpc(t.interface_endpoint(ep).vpc)));
+        }
         if state != EndpointState::Available {
             return Err(drop(DropReason::EndpointNotAvailable, at));
         }
@@ -485,31 +501,115 @@ impl Cx<'_> {
             // PrivateLink carries TCP only.
             return Err(drop(DropReason::NotReachableVia, at));
         }
-        let EndpointTarget::AwsService(service) = t.interface_endpoint(ep).target;
-        let front = t.host(t.service(service).host).eni;
-        let service_ip = IpAddr::V4(t.eni(front).ipv4);
-        if meta.dst.is_ipv4() != service_ip.is_ipv4() {
-            return Err(drop(DropReason::NotReachableVia, at));
+        let client_key = (eni, meta.proto, meta.src, meta.src_port, meta.dst_port);
+        let existing = self.endpoints.existing(client_key, self.now);
+        match t.interface_endpoint(ep).target {
+            EndpointTarget::AwsService(service) => {
+                let front = t.host(t.service(service).host).eni;
+                let service_ip = IpAddr::V4(t.eni(front).ipv4);
+                if meta.dst.is_ipv4() != service_ip.is_ipv4() {
+                    return Err(drop(DropReason::NotReachableVia, at));
+                }
+                let far = (service_ip, meta.dst_port);
+                let via = meta.dst;
+                let port = match existing {
+                    Some((p, _)) => p,
+                    None => self
+                        .new_endpoint_flow(meta, ep, eni, far, via, None)
+                        .ok_or(drop(DropReason::NotReachableVia, at))?,
+                };
+                self.fits(meta, t.eni(front).mtu, at)?;
+                let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                self.rewrite(meta, (via, port), far);
+                let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                self.trace.record(|| Step::Rewritten { at, before, after });
+                packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(front).mac);
+                self.trace.record(|| Step::Delivered { eni: front });
+                Ok(front)
+            }
+            EndpointTarget::EndpointService(es) => {
+                let lb_idx = t.endpoint_service(es).load_balancer;
+                let lb = t.load_balancer(lb_idx);
+                let lb_at = Component::LoadBalancer(lb_idx);
+                self.cross(lb_at);
+                // Each endpoint ENI is bound to the load balancer's node in its AZ.
+                let az = |e: EniIdx| t.eni(e).subnet().map(|s| t.subnet(s).az.as_str());
+                let Some(&node) = lb.nodes.iter().find(|&&n| az(n) == az(eni)) else {
+                    return Err(drop(DropReason::NoTarget, lb_at));
+                };
+                let Some(listener) = lb.listeners.iter().find(|l| l.port == meta.dst_port) else {
+                    return Err(drop(DropReason::NoTarget, lb_at));
+                };
+                let node_ip = IpAddr::V4(t.eni(node).ipv4);
+                let (port, far) = match existing {
+                    Some(found) => found,
+                    None => {
+                        // Healthy targets (of the node's AZ unless cross-zone), one per flow by hash.
+                        let down = &self.endpoints.targets_down;
+                        let pool: Vec<EniIdx> = listener
+                            .targets
+                            .iter()
+                            .filter(|h| !down.contains(h))
+                            .map(|&h| t.host(h).eni)
+                            .filter(|&e| lb.cross_zone || az(e) == az(node))
+                            .collect();
+                        if pool.is_empty() {
+                            return Err(drop(DropReason::NoTarget, lb_at));
+                        }
+                        let target = pool[flow_hash(meta) as usize % pool.len()];
+                        let far = (IpAddr::V4(t.eni(target).ipv4), listener.target_port);
+                        let port = self
+                            .new_endpoint_flow(meta, ep, eni, far, node_ip, Some((lb_idx, node)))
+                            .ok_or(drop(DropReason::NoTarget, lb_at))?;
+                        (port, far)
+                    }
+                };
+                // The provider's target sees the node's private address.
+                let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                self.rewrite(meta, (node_ip, port), far);
+                let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                self.trace.record(|| Step::Rewritten { at: lb_at, before, after });
+                let Some(subnet) = t.eni(node).subnet() else {
+                    return Err(drop(DropReason::NoTarget, lb_at));
+                };
+                self.sent_in_subnet(meta, node, subnet)
+            }
         }
+    }
+
+    fn new_endpoint_flow(
+        &mut self,
+        meta: &Meta,
+        ep: InterfaceEndpointIdx,
+        eni: EniIdx,
+        far: (IpAddr, u16),
+        via: IpAddr,
+        node: Option<(LoadBalancerIdx, EniIdx)>,
+    ) -> Option<u16> {
         let flow = EndpointFlow {
             endpoint: ep,
             eni,
             client: (meta.src, meta.src_port),
             local: (meta.dst, meta.dst_port),
+            via,
+            node,
             expires: self.now + endpoints::FLOW_IDLE,
         };
-        let client_key = (eni, meta.proto, meta.src, meta.src_port, meta.dst_port);
-        let Some(port) = self.endpoints.port_for(client_key, (service_ip, meta.dst_port), flow) else {
-            return Err(drop(DropReason::NotReachableVia, at));
-        };
-        self.fits(meta, t.eni(front).mtu, at)?;
-        let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-        self.rewrite(meta, (meta.dst, port), (service_ip, meta.dst_port));
-        let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-        self.trace.record(|| Step::Rewritten { at, before, after });
-        packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(front).mac);
-        self.trace.record(|| Step::Delivered { eni: front });
-        Ok(front)
+        self.endpoints.allocate((eni, meta.proto, meta.src, meta.src_port, meta.dst_port), far, flow)
+    }
+
+    /// A target's reply reaching its load balancer's node: back through the
+    /// endpoint to the consumer. Anything else addressed to the node is not for
+    /// it: the load balancer serves its endpoint service's endpoints only.
+    fn load_balancer_back(&mut self, meta: &mut Meta, lb: LoadBalancerIdx) -> Hop {
+        let at = Component::LoadBalancer(lb);
+        self.cross(at);
+        match self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now) {
+            Some(flow) if flow.via == meta.dst && flow.node.is_some_and(|(l, _)| l == lb) => {
+                self.interface_endpoint_back(meta, flow)
+            }
+            _ => Err(drop(DropReason::NotReachableVia, at)),
+        }
     }
 
     /// A service's reply through an interface endpoint: rewritten back, then
@@ -559,7 +659,8 @@ impl Cx<'_> {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
         }
         if let Some(flow) = self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now)
-            && self.t.eni(flow.eni).owns(meta.dst)
+            && flow.via == meta.dst
+            && flow.node.is_none()
         {
             return self.interface_endpoint_back(meta, flow);
         }
@@ -591,9 +692,11 @@ impl Cx<'_> {
             self.nacl(meta, dest_subnet, Direction::Ingress)?;
         }
         self.security_groups(meta, to, Direction::Ingress)?;
-        if let EniOwner::InterfaceEndpoint(ep) = eni.owner {
+        match eni.owner {
             // The endpoint's ENI passes the packet on to the service.
-            return self.interface_endpoint_in(meta, ep, to);
+            EniOwner::InterfaceEndpoint(ep) => return self.interface_endpoint_in(meta, ep, to),
+            EniOwner::LoadBalancer(lb) => return self.load_balancer_back(meta, lb),
+            EniOwner::Host(_) => {}
         }
         if eni.source_dest_check && !eni.owns(meta.dst) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(to)));
@@ -756,6 +859,10 @@ impl Cx<'_> {
     fn security_groups(&mut self, meta: &Meta, eni: EniIdx, direction: Direction) -> Hop<()> {
         let t = self.t;
         let now = self.now;
+        // A network load balancer's nodes have no security groups.
+        if matches!(t.eni(eni).owner, EniOwner::LoadBalancer(_)) {
+            return Ok(());
+        }
         let key = FlowKey::new(eni, direction, meta);
         let at = Component::SecurityGroups(eni);
         if self.conntrack.track(&key, direction, meta, now) {
@@ -870,7 +977,7 @@ impl Cx<'_> {
             return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
         };
         let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
-        let answer = resolver::lookup(t, from, az, &query.name);
+        let answer = resolver::lookup(t, &self.endpoints.states, from, az, &query.name);
         let mut dns = Vec::new();
         vpcsim_dns::build_response(&query, &answer, resolver::TTL, &mut dns);
         let eni = t.eni(at);
@@ -960,8 +1067,16 @@ fn describe(answer: &vpcsim_dns::Answer, qtype: vpcsim_dns::QueryType) -> String
 fn service_of(t: &Topology, eni: EniIdx) -> Option<vpcsim_model::ServiceIdx> {
     match t.eni(eni).owner {
         EniOwner::Host(h) => t.host(h).service,
-        EniOwner::InterfaceEndpoint(_) => None,
+        EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) => None,
     }
+}
+
+/// A flow's hash: the load balancer's choice of target, stable per flow.
+fn flow_hash(meta: &Meta) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port).hash(&mut h);
+    h.finish()
 }
 
 fn opposite(d: Direction) -> Direction {

@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vpcsim_dns::Answer;
-use vpcsim_model::{Attachment, Topology, VpcIdx};
+use vpcsim_model::{Attachment, EndpointState, EndpointTarget, Topology, VpcIdx};
 
 /// The resolver's link-local address, in every VPC.
 pub const LINK_LOCAL_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
@@ -32,14 +32,26 @@ pub fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
 
 /// What `name` (lowercase, no trailing dot) resolves to for a querier in
 /// `from` (`None`: on the internet).
-pub fn lookup(t: &Topology, from: Option<VpcIdx>, from_az: Option<&str>, name: &str) -> Answer {
+pub fn lookup(
+    t: &Topology,
+    states: &[EndpointState],
+    from: Option<VpcIdx>,
+    from_az: Option<&str>,
+    name: &str,
+) -> Answer {
     let private_dns = from.is_some_and(|v| t.vpc(v).private_dns);
-    for ep in &t.interface_endpoints {
-        // With private DNS on, the service's own name answers the endpoint's
-        // ENIs inside the endpoint's VPC.
-        let private = private_dns && ep.private_dns && from == Some(ep.vpc) && t.services.iter().any(|s| {
-            s.dns_name == name && matches!(ep.target, vpcsim_model::EndpointTarget::AwsService(svc) if t.service(svc).dns_name == s.dns_name)
-        });
+    for (i, ep) in t.interface_endpoints.iter().enumerate() {
+        // An endpoint's names live until it is Deleted, whatever its state.
+        if states.get(i) == Some(&EndpointState::Deleted) {
+            continue;
+        }
+        // With private DNS on, the service's own name (an endpoint service's
+        // private DNS name) answers the endpoint's ENIs inside its VPC.
+        let own_name = match ep.target {
+            EndpointTarget::AwsService(svc) => Some(t.service(svc).dns_name.as_str()),
+            EndpointTarget::EndpointService(es) => t.endpoint_service(es).private_dns_name.as_deref(),
+        };
+        let private = private_dns && ep.private_dns && from == Some(ep.vpc) && own_name == Some(name);
         if private || ep.dns_name == name {
             // Every ENI, the asker's AZ first (a client takes the first).
             let mut enis: Vec<_> = ep.enis.iter().map(|&e| t.eni(e)).collect();

@@ -49,13 +49,15 @@ pub enum DropReason {
     EndpointPolicy,
     /// The interface endpoint is not in state Available.
     EndpointNotAvailable,
+    /// The load balancer has no healthy target for it.
+    NoTarget,
     /// The target cannot carry this traffic (an interface endpoint carries TCP
     /// only; later: transitive peering, a gateway endpoint from on-premises).
     NotReachableVia,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 16] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::NoRoute,
         DropReason::Blackhole,
         DropReason::SgEgress,
@@ -72,6 +74,7 @@ impl DropReason {
         DropReason::EndpointPolicy,
         DropReason::EndpointNotAvailable,
         DropReason::NotReachableVia,
+        DropReason::NoTarget,
     ];
 
     /// The one-word name scenarios use in `drop_reason`.
@@ -92,6 +95,7 @@ impl DropReason {
             DropReason::ConntrackFull => "conntrack-full",
             DropReason::EndpointPolicy => "endpoint-policy",
             DropReason::EndpointNotAvailable => "endpoint-not-available",
+            DropReason::NoTarget => "no-target",
             DropReason::NotReachableVia => "not-reachable-via",
         }
     }
@@ -126,6 +130,7 @@ pub enum Component {
     Internet,
     GatewayEndpoint(GatewayEndpointIdx),
     InterfaceEndpoint(vpcsim_model::InterfaceEndpointIdx),
+    LoadBalancer(vpcsim_model::LoadBalancerIdx),
     /// The Amazon DNS server of a VPC (or the internet's resolver: `None`).
     Resolver(Option<VpcIdx>),
 }
@@ -146,6 +151,7 @@ impl Component {
             Component::Internet => "internet",
             Component::GatewayEndpoint(ep) => &t.gateway_endpoint(ep).id,
             Component::InterfaceEndpoint(ep) => &t.interface_endpoint(ep).id,
+            Component::LoadBalancer(lb) => &t.load_balancer(lb).id,
             Component::Resolver(_) => "resolver",
         }
     }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
 use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
-use vpcsim_model::{Attachment, EniIdx, HostIdx, Protocol, Topology};
+use vpcsim_model::{Attachment, EndpointState, EniIdx, EventAction, HostIdx, Protocol, Topology};
 
 use crate::pcap::Capture;
 use crate::services;
@@ -73,6 +73,8 @@ pub enum Segment {
 
 #[derive(Debug)]
 enum Kind {
+    /// A scenario `[[event]]`, by index.
+    Event(usize),
     Deliver(Vec<u8>),
     Poll,
 }
@@ -87,9 +89,11 @@ struct Scheduled {
 
 impl Scheduled {
     fn class(&self) -> u8 {
+        // At one instant: events first, then deliveries, then polls.
         match self.kind {
-            Kind::Deliver(_) => 0,
-            Kind::Poll => 1,
+            Kind::Event(_) => 0,
+            Kind::Deliver(_) => 1,
+            Kind::Poll => 2,
         }
     }
     fn key(&self) -> (Duration, u8, HostIdx, u64) {
@@ -128,6 +132,8 @@ pub struct Sim {
     now: Duration,
     config: SimConfig,
     pub records: Vec<Record>,
+    /// What changed when: endpoint states, target health.
+    pub timeline: Vec<(Duration, String)>,
     captures: std::collections::BTreeMap<Segment, Capture>,
     out: Vec<u8>,
 }
@@ -161,11 +167,18 @@ impl Sim {
             now: Duration::ZERO,
             config,
             records: Vec::new(),
+            timeline: Vec::new(),
             captures: Default::default(),
             out: Vec::with_capacity(2048),
         };
         for h in 0..n {
             sim.schedule_poll(HostIdx::from_index(h), Duration::ZERO);
+        }
+        for (i, e) in sim.topology.events.clone().iter().enumerate() {
+            sim.push(e.at, HostIdx(0), Kind::Event(i));
+        }
+        for ep in &sim.topology.interface_endpoints {
+            sim.timeline.push((Duration::ZERO, format!("{}: {}", ep.id, ep.state.as_str())));
         }
         sim
     }
@@ -215,6 +228,7 @@ impl Sim {
             let Some(Reverse(ev)) = self.queue.pop() else { break };
             self.now = ev.time;
             match ev.kind {
+                Kind::Event(i) => self.apply_event(i),
                 Kind::Deliver(frame) => {
                     self.capture(self.topology.host(ev.host).eni, &frame);
                     self.hosts[ev.host.index()].receive(frame);
@@ -305,6 +319,48 @@ impl Sim {
         });
         if let Some(r) = found {
             r.steps.push(step);
+        }
+    }
+
+    /// A scenario event: the provider accepts or rejects an endpoint, the
+    /// consumer deletes one, a target fails or passes its health checks.
+    fn apply_event(&mut self, i: usize) {
+        let t = Arc::clone(&self.topology);
+        let event = &t.events[i];
+        match event.action {
+            EventAction::Accept(ep) | EventAction::Reject(ep) | EventAction::Delete(ep) => {
+                let before = self.fabric.endpoint_state(ep);
+                let after = match (&event.action, before) {
+                    // Accepted: Available at once (AWS takes a minute or so).
+                    (EventAction::Accept(_), EndpointState::PendingAcceptance | EndpointState::Pending) => {
+                        EndpointState::Available
+                    }
+                    (
+                        EventAction::Reject(_),
+                        EndpointState::PendingAcceptance | EndpointState::Pending | EndpointState::Available,
+                    ) => EndpointState::Rejected,
+                    (EventAction::Delete(_), s) if s != EndpointState::Deleted => EndpointState::Deleted,
+                    (_, s) => s,
+                };
+                self.fabric.set_endpoint_state(ep, after);
+                let verb = match event.action {
+                    EventAction::Accept(_) => "accept",
+                    EventAction::Reject(_) => "reject",
+                    _ => "delete",
+                };
+                let change = if before == after {
+                    format!("{}: {verb} changes nothing ({})", t.interface_endpoint(ep).id, before.as_str())
+                } else {
+                    format!("{}: {} → {} ({verb})", t.interface_endpoint(ep).id, before.as_str(), after.as_str())
+                };
+                self.timeline.push((self.now, change));
+            }
+            EventAction::TargetDown(h) | EventAction::TargetUp(h) => {
+                let up = matches!(event.action, EventAction::TargetUp(_));
+                self.fabric.set_target_health(h, up);
+                let what = if up { "healthy again" } else { "fails its health checks: out of the pool" };
+                self.timeline.push((self.now, format!("target {}: {what}", t.host(h).id)));
+            }
         }
     }
 

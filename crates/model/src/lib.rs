@@ -65,6 +65,10 @@ index_type! {
     GatewayEndpointIdx;
     /// An interface endpoint.
     InterfaceEndpointIdx;
+    /// A load balancer (network or gateway).
+    LoadBalancerIdx;
+    /// An endpoint service (a PrivateLink provider).
+    EndpointServiceIdx;
 }
 
 /// The AWS region used when a VPC names none.
@@ -93,6 +97,10 @@ pub struct Topology {
     pub services: Vec<AwsService>,
     pub gateway_endpoints: Vec<GatewayEndpoint>,
     pub interface_endpoints: Vec<InterfaceEndpoint>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub endpoint_services: Vec<EndpointService>,
+    /// Changes over time, in time order (stable for equal times).
+    pub events: Vec<Event>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
 }
@@ -140,7 +148,14 @@ impl Topology {
         match self.eni(e).owner {
             EniOwner::Host(h) => &self.host(h).id,
             EniOwner::InterfaceEndpoint(ep) => &self.interface_endpoint(ep).id,
+            EniOwner::LoadBalancer(lb) => &self.load_balancer(lb).id,
         }
+    }
+    pub fn load_balancer(&self, i: LoadBalancerIdx) -> &LoadBalancer {
+        &self.load_balancers[i.index()]
+    }
+    pub fn endpoint_service(&self, i: EndpointServiceIdx) -> &EndpointService {
+        &self.endpoint_services[i.index()]
     }
 
     /// The host with this id.
@@ -344,6 +359,8 @@ pub enum EniOwner {
     Host(HostIdx),
     /// A requester-managed ENI of an interface endpoint.
     InterfaceEndpoint(InterfaceEndpointIdx),
+    /// A load balancer's node in one subnet (no security groups).
+    LoadBalancer(LoadBalancerIdx),
 }
 
 /// An elastic network interface.
@@ -450,6 +467,84 @@ impl EndpointState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointTarget {
     AwsService(ServiceIdx),
+    EndpointService(EndpointServiceIdx),
+}
+
+/// A load balancer listener: traffic to `port` goes to one of `targets` at
+/// `target_port`.
+#[derive(Clone, Debug)]
+pub struct LbListener {
+    pub proto: Protocol,
+    pub port: u16,
+    pub targets: Vec<HostIdx>,
+    pub target_port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadBalancerKind {
+    Network,
+    Gateway,
+}
+
+/// A load balancer: one node (an ENI) per subnet, listeners and targets.
+#[derive(Clone, Debug)]
+pub struct LoadBalancer {
+    pub id: String,
+    pub kind: LoadBalancerKind,
+    pub vpc: VpcIdx,
+    /// One node per subnet, in the order given.
+    pub nodes: Vec<EniIdx>,
+    pub cross_zone: bool,
+    pub listeners: Vec<LbListener>,
+}
+
+/// An endpoint service: a load balancer offered over PrivateLink.
+#[derive(Clone, Debug)]
+pub struct EndpointService {
+    pub id: String,
+    pub load_balancer: LoadBalancerIdx,
+    pub acceptance_required: bool,
+    /// ARNs (or `*`) allowed to create endpoints to it.
+    pub allowed_principals: Vec<String>,
+    pub private_dns_name: Option<String>,
+    /// `com.amazonaws.vpce.<region>.<id>`.
+    pub service_name: String,
+    pub region: String,
+}
+
+impl EndpointService {
+    /// Whether `principal` may connect an endpoint (`*` allows everyone; an
+    /// account root ARN allows that account's principals).
+    pub fn allows(&self, principal: &str) -> bool {
+        let account = |arn: &str| arn.split(':').nth(4).map(str::to_string);
+        self.allowed_principals.iter().any(|p| {
+            p == "*"
+                || p == principal
+                || (p.ends_with(":root") && account(p).is_some() && account(p) == account(principal))
+        })
+    }
+}
+
+/// What an event does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventAction {
+    /// The provider accepts a pending endpoint.
+    Accept(InterfaceEndpointIdx),
+    /// The provider rejects an endpoint (also an Available one).
+    Reject(InterfaceEndpointIdx),
+    /// The consumer deletes its endpoint.
+    Delete(InterfaceEndpointIdx),
+    /// A load balancer target stops answering health checks: it leaves the pool.
+    TargetDown(HostIdx),
+    /// It comes back.
+    TargetUp(HostIdx),
+}
+
+/// A change at a moment of simulated time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub at: std::time::Duration,
+    pub action: EventAction,
 }
 
 /// An interface endpoint (PrivateLink consumer): one requester-managed ENI per

@@ -39,6 +39,8 @@ pub(crate) enum Kind {
     Host,
     GatewayEndpoint,
     InterfaceEndpoint,
+    LoadBalancer,
+    EndpointService,
     /// A table of the contract this version does not simulate yet.
     Unsupported(&'static str),
 }
@@ -56,6 +58,8 @@ impl Kind {
             Kind::Host => "host",
             Kind::GatewayEndpoint => "gateway_endpoint",
             Kind::InterfaceEndpoint => "interface_endpoint",
+            Kind::LoadBalancer => "load_balancer",
+            Kind::EndpointService => "endpoint_service",
             Kind::Unsupported(t) => t,
         }
     }
@@ -113,8 +117,11 @@ pub(crate) struct Builder<'a> {
     hosts: Vec<HostPlan>,
     /// AWS-managed prefix lists created so far, by (id, region).
     managed_lists: HashMap<(String, String), PrefixListIdx>,
-    /// Interface endpoint ENIs to create after the hosts': (endpoint, subnet, address).
-    pub(crate) endpoint_enis: Vec<(usize, SubnetIdx, Ipv4Addr)>,
+    /// ENIs of interface endpoints and load balancers, created after the hosts':
+    /// (owner, subnet, address).
+    pub(crate) endpoint_enis: Vec<(EniOwner, SubnetIdx, Ipv4Addr)>,
+    /// The AZs of each load balancer's nodes.
+    pub(crate) lb_zones: Vec<Vec<String>>,
 }
 
 pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<Diagnostic>> {
@@ -132,6 +139,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
         hosts: Vec::new(),
         managed_lists: HashMap::new(),
         endpoint_enis: Vec::new(),
+        lb_zones: Vec::new(),
     };
     b.top_level(raw);
     b.register_ids(raw);
@@ -146,7 +154,10 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.routes(raw);
     b.services(raw);
     b.gateway_endpoints(raw);
+    b.load_balancers(raw);
+    b.endpoint_services(raw);
     b.interface_endpoints(raw);
+    b.events(raw);
     b.security_group_rules(raw);
     b.traffic(raw);
     if b.errors.is_empty() {
@@ -162,6 +173,11 @@ impl<'a> Builder<'a> {
     pub(crate) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let d = self.map.diagnostic(span, message);
         self.errors.push(d);
+    }
+
+    /// The VPC of the `i`th host, if it is in a subnet.
+    pub(crate) fn host_vpc(&self, i: usize) -> Option<VpcIdx> {
+        self.hosts.get(i).and_then(|h| h.vpc)
     }
 
     /// IPv4 addresses already held in `vpc`: hosts' and endpoint ENIs'.
@@ -256,6 +272,12 @@ impl<'a> Builder<'a> {
         }
         for (i, r) in raw.interface_endpoint.iter().enumerate() {
             self.register(&r.id, Kind::InterfaceEndpoint, i);
+        }
+        for (i, r) in raw.load_balancer.iter().enumerate() {
+            self.register(&r.id, Kind::LoadBalancer, i);
+        }
+        for (i, r) in raw.endpoint_service.iter().enumerate() {
+            self.register(&r.id, Kind::EndpointService, i);
         }
         for (table, entries) in raw.unsupported() {
             for entry in entries {
@@ -1350,22 +1372,35 @@ impl<'a> Builder<'a> {
             });
             self.t.hosts.push(Host { id: plan.id, eni, listen: plan.listen, service: None });
         }
-        // Interface endpoints' ENIs, after the scenario's hosts' (PrivateLink's MTU: 8500).
-        for (ep, subnet, ip) in std::mem::take(&mut self.endpoint_enis) {
+        // Interface endpoints' and load balancers' ENIs, after the scenario's hosts'.
+        for (owner, subnet, ip) in std::mem::take(&mut self.endpoint_enis) {
             let eni = EniIdx::from_index(self.t.enis.len());
-            let endpoint = &mut self.t.interface_endpoints[ep];
-            endpoint.enis.push(eni);
+            let subnet_id = self.t.subnets[subnet.index()].id.clone();
+            let (id, security_groups, mtu) = match owner {
+                EniOwner::InterfaceEndpoint(ep) => {
+                    let endpoint = &mut self.t.interface_endpoints[ep.index()];
+                    endpoint.enis.push(eni);
+                    // PrivateLink's MTU.
+                    (format!("eni-{}-{subnet_id}", endpoint.id), endpoint.security_groups.clone(), 8500)
+                }
+                EniOwner::LoadBalancer(lb) => {
+                    let lb = &mut self.t.load_balancers[lb.index()];
+                    lb.nodes.push(eni);
+                    (format!("eni-{}-{subnet_id}", lb.id), Vec::new(), 9001)
+                }
+                EniOwner::Host(_) => continue,
+            };
             self.t.enis.push(Eni {
-                id: format!("eni-{}-{}", endpoint.id, self.t.subnets[subnet.index()].id),
-                owner: EniOwner::InterfaceEndpoint(vpcsim_model::InterfaceEndpointIdx::from_index(ep)),
+                id,
+                owner,
                 attachment: Attachment::Subnet(subnet),
                 mac: vpcsim_model::eni_mac(eni),
                 ipv4: ip,
                 ipv6: None,
                 public_ip: None,
-                security_groups: endpoint.security_groups.clone(),
+                security_groups,
                 source_dest_check: true,
-                mtu: 8500,
+                mtu,
             });
         }
         // The services' front doors, at the indices `services` gave them.

@@ -11,12 +11,14 @@ use std::net::IpAddr;
 
 use toml::Spanned;
 use vpcsim_model::{
-    AwsService, EndpointState, EndpointTarget, GatewayEndpoint, GatewayEndpointIdx, HostIdx, InterfaceEndpoint, Route,
-    RouteDest, RouteOrigin, RouteTableIdx, RouteTarget, ServiceIdx, SgIdx, SubnetIdx,
+    AwsService, EndpointService, EndpointState, EndpointTarget, EniOwner, Event, EventAction, GatewayEndpoint,
+    GatewayEndpointIdx, HostIdx, InterfaceEndpoint, InterfaceEndpointIdx, LbListener, LoadBalancer, LoadBalancerIdx,
+    LoadBalancerKind, Protocol, Route, RouteDest, RouteOrigin, RouteTableIdx, RouteTarget, ServiceIdx, SgIdx,
+    SubnetIdx,
 };
 
 use crate::build::{Builder, Kind};
-use crate::raw::{RawGatewayEndpoint, RawInterfaceEndpoint, RawScenario};
+use crate::raw::{RawGatewayEndpoint, RawInterfaceEndpoint, RawLoadBalancer, RawScenario};
 
 impl Builder<'_> {
     /// The services of every region the scenario touches.
@@ -189,7 +191,8 @@ impl Builder<'_> {
                 self.t.interface_endpoints.push(ep);
             } else {
                 // Keep indices aligned with the file; the error is already reported.
-                self.endpoint_enis.retain(|(e, _, _)| *e != i);
+                let owner = EniOwner::InterfaceEndpoint(InterfaceEndpointIdx::from_index(i));
+                self.endpoint_enis.retain(|(o, _, _)| *o != owner);
                 return;
             }
         }
@@ -200,24 +203,50 @@ impl Builder<'_> {
         let vpc = self.resolve_vpc(&r.vpc)?;
         let (region, account) = (self.t.vpc(vpc).region.clone(), self.t.vpc(vpc).account.clone());
         let name = r.service.get_ref();
-        if name.starts_with("vpce-svc-")
-            || name.starts_with("com.amazonaws.vpce.")
-            || self.ids.get(name).is_some_and(|e| e.kind != Kind::InterfaceEndpoint)
-        {
-            self.err(
-                r.service.span(),
-                "endpoint services (PrivateLink providers behind a load balancer) are not supported yet by this version of vpcsim",
-            );
-            return None;
-        }
-        let service = match self.find_service(name, &region) {
-            Ok(s) => s,
-            Err(m) => {
-                self.err(r.service.span(), m);
-                return None;
+        let principal = r.principal.as_ref().map_or(format!("arn:aws:iam::{account}:root"), |p| p.get_ref().clone());
+        // An endpoint service, by id or by its service name; else an AWS service.
+        let provider = self.t.endpoint_services.iter().position(|es| es.id == *name || es.service_name == *name);
+        let (target, service_label, private_dns_default, state) = match provider {
+            Some(i) => {
+                let es = &self.t.endpoint_services[i];
+                if es.region != region {
+                    let msg = format!(
+                        "`{name}` is an endpoint service of {}, but {} is in {region}: an endpoint reaches services of its own region",
+                        es.region,
+                        self.vpc_id(vpc)
+                    );
+                    self.err(r.service.span(), msg);
+                    return None;
+                }
+                // Not allowed: the endpoint is created, and fails (AWS's state).
+                let state = if !es.allows(&principal) {
+                    EndpointState::Failed
+                } else if es.acceptance_required {
+                    EndpointState::PendingAcceptance
+                } else {
+                    EndpointState::Available
+                };
+                let target = EndpointTarget::EndpointService(vpcsim_model::EndpointServiceIdx::from_index(i));
+                (target, dns_label(&es.id), es.private_dns_name.is_some(), state)
+            }
+            None => {
+                if self.ids.get(name).is_some_and(|e| e.kind != Kind::InterfaceEndpoint) {
+                    let msg =
+                        format!("`{name}` is not a service: `service` takes an AWS service or an endpoint service");
+                    self.err(r.service.span(), msg);
+                    return None;
+                }
+                let service = match self.find_service(name, &region) {
+                    Ok(s) => s,
+                    Err(m) => {
+                        self.err(r.service.span(), m);
+                        return None;
+                    }
+                };
+                let svc_name = self.t.service(service).name.clone();
+                (EndpointTarget::AwsService(service), svc_name, true, EndpointState::Available)
             }
         };
-        let svc = self.t.service(service).clone();
         if r.subnets.is_empty() {
             self.err(r.id.span(), format!("interface endpoint `{id}` needs `subnets` (one per AZ)"));
             return None;
@@ -241,6 +270,19 @@ impl Builder<'_> {
                 self.err(s.span(), msg);
                 continue;
             }
+            if let EndpointTarget::EndpointService(es) = target {
+                let lb = self.t.endpoint_service(es).load_balancer;
+                let zones = &self.lb_zones[lb.index()];
+                if !zones.contains(&sn.az) {
+                    let msg = format!(
+                        "the endpoint service offers no node in {} (its load balancer is in {}): a consumer only gets the provider's AZs",
+                        sn.az,
+                        zones.join(", ")
+                    );
+                    self.err(s.span(), msg);
+                    continue;
+                }
+            }
             subnets.push(subnet);
         }
         let security_groups: Vec<SgIdx> = match &r.security_groups {
@@ -260,26 +302,12 @@ impl Builder<'_> {
                 .collect(),
         };
         let policy = r.policy.as_ref().and_then(|p| self.policy(p));
-        // Addresses from the top of each subnet down: hosts take theirs from the
-        // bottom, so neither steals the other's.
+        let owner = EniOwner::InterfaceEndpoint(InterfaceEndpointIdx::from_index(index));
         for &subnet in &subnets {
-            let taken = self.taken_in_vpc(vpc);
-            let cidr = self.t.subnet(subnet).cidr;
-            let first = u32::from(cidr.network()) + 4;
-            let mut ip = u32::from(cidr.broadcast()) - 1;
-            while ip >= first && taken.contains(&std::net::Ipv4Addr::from(ip)) {
-                ip -= 1;
-            }
-            if ip < first {
-                let msg =
-                    format!("{} has no free address left for `{id}`'s network interface", self.t.subnet(subnet).id);
-                self.err(r.id.span(), msg);
-                return None;
-            }
-            self.endpoint_enis.push((index, subnet, std::net::Ipv4Addr::from(ip)));
+            self.allocate_eni(owner, subnet, &r.id)?;
         }
         let label = dns_label(&id);
-        let base = format!("{}.{}.vpce.amazonaws.com", svc.name, region);
+        let base = format!("{service_label}.{region}.vpce.amazonaws.com");
         let suffix = dns_suffix(&id);
         let zonal = subnets
             .iter()
@@ -294,15 +322,15 @@ impl Builder<'_> {
             zonal_dns_names: zonal,
             id,
             vpc,
-            target: EndpointTarget::AwsService(service),
-            service_name: svc.name.clone(),
+            target,
+            service_name: service_label,
             region,
             enis: Vec::new(),
             security_groups,
-            private_dns: r.private_dns.as_ref().is_none_or(|p| *p.get_ref()),
-            principal: r.principal.as_ref().map_or(format!("arn:aws:iam::{account}:root"), |p| p.get_ref().clone()),
+            private_dns: r.private_dns.as_ref().map_or(private_dns_default, |p| *p.get_ref()),
+            principal,
             policy,
-            state: EndpointState::Available,
+            state,
         })
     }
 }
@@ -328,4 +356,216 @@ fn dns_suffix(id: &str) -> String {
             char::from(alphabet[i])
         })
         .collect()
+}
+
+impl Builder<'_> {
+    /// An address for an ENI vpcsim creates (an endpoint's, a load balancer
+    /// node's), from the top of the subnet down: hosts take theirs from the
+    /// bottom, so neither steals the other's.
+    fn allocate_eni(&mut self, owner: EniOwner, subnet: SubnetIdx, id: &Spanned<String>) -> Option<()> {
+        let vpc = self.t.subnet(subnet).vpc;
+        let taken = self.taken_in_vpc(vpc);
+        let cidr = self.t.subnet(subnet).cidr;
+        let first = u32::from(cidr.network()) + 4;
+        let mut ip = u32::from(cidr.broadcast()) - 1;
+        while ip >= first && taken.contains(&std::net::Ipv4Addr::from(ip)) {
+            ip -= 1;
+        }
+        if ip < first {
+            let msg = format!(
+                "{} has no free address left for `{}`'s network interface",
+                self.t.subnet(subnet).id,
+                id.get_ref()
+            );
+            self.err(id.span(), msg);
+            return None;
+        }
+        self.endpoint_enis.push((owner, subnet, std::net::Ipv4Addr::from(ip)));
+        Some(())
+    }
+
+    pub(crate) fn load_balancers(&mut self, raw: &RawScenario) {
+        for (i, r) in raw.load_balancer.iter().enumerate() {
+            let lb = self.load_balancer(r, i);
+            self.lb_zones.push(lb.as_ref().map_or(Vec::new(), |(_, z)| z.clone()));
+            match lb {
+                Some((lb, _)) => self.t.load_balancers.push(lb),
+                None => {
+                    // A placeholder keeps indices aligned; the file is invalid anyway.
+                    self.t.load_balancers.push(LoadBalancer {
+                        id: r.id.get_ref().clone(),
+                        kind: LoadBalancerKind::Network,
+                        vpc: vpcsim_model::VpcIdx(0),
+                        nodes: Vec::new(),
+                        cross_zone: false,
+                        listeners: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn load_balancer(&mut self, r: &RawLoadBalancer, index: usize) -> Option<(LoadBalancer, Vec<String>)> {
+        let id = r.id.get_ref().clone();
+        let kind = match r.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("network") => LoadBalancerKind::Network,
+            Some("gateway") => {
+                let span = r.kind.as_ref().map_or(r.id.span(), |k| k.span());
+                self.err(span, "gateway load balancers are not supported yet by this version of vpcsim");
+                return None;
+            }
+            Some(other) => {
+                let span = r.kind.as_ref().map_or(r.id.span(), |k| k.span());
+                self.err(span, format!("unknown load balancer type `{other}`, expected `network` or `gateway`"));
+                return None;
+            }
+        };
+        if r.subnets.is_empty() {
+            self.err(r.id.span(), format!("load balancer `{id}` needs `subnets` (one per AZ)"));
+            return None;
+        }
+        let mut subnets: Vec<SubnetIdx> = Vec::new();
+        let mut vpc = None;
+        for s in &r.subnets {
+            let Some(subnet) = self.resolve(s, Kind::Subnet).map(SubnetIdx::from_index) else { continue };
+            let sn = self.t.subnet(subnet).clone();
+            match vpc {
+                None => vpc = Some(sn.vpc),
+                Some(v) if v != sn.vpc => {
+                    self.err(
+                        s.span(),
+                        format!("subnet `{}` is in another VPC than the load balancer's other subnets", s.get_ref()),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if subnets.iter().any(|o| self.t.subnet(*o).az == sn.az) {
+                self.err(s.span(), format!("a load balancer takes one subnet per AZ; {} is there twice", sn.az));
+                continue;
+            }
+            subnets.push(subnet);
+        }
+        let vpc = vpc?;
+        let mut listeners = Vec::new();
+        for l in &r.listeners {
+            let raw = l.get_ref();
+            let proto = raw.proto.as_ref().map_or("tcp", |p| p.get_ref().as_str());
+            if proto != "tcp" {
+                let span = raw.proto.as_ref().map_or(l.span(), |p| p.span());
+                self.err(span, format!("listener protocol `{proto}`: vpcsim's network load balancers listen on tcp"));
+                continue;
+            }
+            let port = |b: &mut Self, v: &Spanned<i64>| match u16::try_from(*v.get_ref()) {
+                Ok(p) if p > 0 => Some(p),
+                _ => {
+                    b.err(v.span(), format!("port {} is out of range: 1 to 65535", v.get_ref()));
+                    None
+                }
+            };
+            let Some(listen_port) = port(self, &raw.port) else { continue };
+            let target_port = match &raw.target_port {
+                Some(t) => port(self, t),
+                None => Some(listen_port),
+            };
+            let mut targets = Vec::new();
+            for t in &raw.targets {
+                let Some(h) = self.resolve(t, Kind::Host).map(HostIdx::from_index) else { continue };
+                if self.host_vpc(h.index()) != Some(vpc) {
+                    self.err(t.span(), format!("target `{}` is not in the load balancer's VPC", t.get_ref()));
+                    continue;
+                }
+                targets.push(h);
+            }
+            if let Some(target_port) = target_port {
+                listeners.push(LbListener { proto: Protocol::Tcp, port: listen_port, targets, target_port });
+            }
+        }
+        let owner = EniOwner::LoadBalancer(LoadBalancerIdx::from_index(index));
+        for &subnet in &subnets {
+            self.allocate_eni(owner, subnet, &r.id)?;
+        }
+        let zones = subnets.iter().map(|s| self.t.subnet(*s).az.clone()).collect();
+        Some((
+            LoadBalancer { id, kind, vpc, nodes: Vec::new(), cross_zone: r.cross_zone.unwrap_or(false), listeners },
+            zones,
+        ))
+    }
+
+    pub(crate) fn endpoint_services(&mut self, raw: &RawScenario) {
+        for r in &raw.endpoint_service {
+            let lb = self.resolve(&r.load_balancer, Kind::LoadBalancer).map(LoadBalancerIdx::from_index);
+            let region = lb
+                .map(|l| self.t.vpc(self.t.load_balancer(l).vpc).region.clone())
+                .unwrap_or_else(|| vpcsim_model::DEFAULT_REGION.to_string());
+            let id = r.id.get_ref().clone();
+            for p in &r.allowed_principals {
+                let ok = p.get_ref() == "*" || p.get_ref().starts_with("arn:aws:iam::");
+                if !ok {
+                    self.err(
+                        p.span(),
+                        format!(
+                            "`{}` is not a principal: `*` or an ARN like arn:aws:iam::123456789012:root",
+                            p.get_ref()
+                        ),
+                    );
+                }
+            }
+            self.t.endpoint_services.push(EndpointService {
+                service_name: format!("com.amazonaws.vpce.{region}.{id}"),
+                id,
+                load_balancer: lb.unwrap_or(LoadBalancerIdx(0)),
+                // AWS's default: the provider accepts each endpoint.
+                acceptance_required: r.acceptance_required.unwrap_or(true),
+                allowed_principals: r.allowed_principals.iter().map(|p| p.get_ref().clone()).collect(),
+                private_dns_name: r.private_dns_name.as_ref().map(|n| n.get_ref().to_ascii_lowercase()),
+                region,
+            });
+        }
+    }
+
+    pub(crate) fn events(&mut self, raw: &RawScenario) {
+        for r in &raw.event {
+            let Some(at) = crate::values::duration(r.at.get_ref()).map_err(|m| self.err(r.at.span(), m)).ok() else {
+                continue;
+            };
+            let endpoint = |b: &mut Self| -> Option<InterfaceEndpointIdx> {
+                match &r.endpoint {
+                    Some(e) => b.resolve(e, Kind::InterfaceEndpoint).map(InterfaceEndpointIdx::from_index),
+                    None => {
+                        b.err(r.action.span(), format!("`{}` needs `endpoint`", r.action.get_ref()));
+                        None
+                    }
+                }
+            };
+            let target = |b: &mut Self| -> Option<HostIdx> {
+                match &r.target {
+                    Some(t) => b.resolve(t, Kind::Host).map(HostIdx::from_index),
+                    None => {
+                        b.err(r.action.span(), format!("`{}` needs `target` (a host id)", r.action.get_ref()));
+                        None
+                    }
+                }
+            };
+            let action = match r.action.get_ref().as_str() {
+                "accept" => endpoint(self).map(EventAction::Accept),
+                "reject" => endpoint(self).map(EventAction::Reject),
+                "delete" => endpoint(self).map(EventAction::Delete),
+                "target-down" => target(self).map(EventAction::TargetDown),
+                "target-up" => target(self).map(EventAction::TargetUp),
+                other => {
+                    let msg = format!(
+                        "unknown event action `{other}`, expected one of `accept`, `reject`, `delete`, `target-down`, `target-up`"
+                    );
+                    self.err(r.action.span(), msg);
+                    None
+                }
+            };
+            if let Some(action) = action {
+                self.t.events.push(Event { at, action });
+            }
+        }
+        // In time order; equal times keep the file's order.
+        self.t.events.sort_by_key(|e| e.at);
+    }
 }

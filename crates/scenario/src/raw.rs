@@ -42,11 +42,11 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub interface_endpoint: Vec<RawInterfaceEndpoint>,
     #[serde(default)]
-    pub load_balancer: Vec<S<Table>>,
+    pub load_balancer: Vec<RawLoadBalancer>,
     #[serde(default)]
-    pub endpoint_service: Vec<S<Table>>,
+    pub endpoint_service: Vec<RawEndpointService>,
     #[serde(default)]
-    pub event: Vec<S<Table>>,
+    pub event: Vec<RawEvent>,
     #[serde(default)]
     pub nat_gateway: Vec<S<Table>>,
     #[serde(default)]
@@ -71,11 +71,8 @@ pub(crate) struct RawScenario {
 
 impl RawScenario {
     /// The tables not simulated yet, with their table names.
-    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 13] {
+    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 10] {
         [
-            ("load_balancer", &self.load_balancer),
-            ("endpoint_service", &self.endpoint_service),
-            ("event", &self.event),
             ("nat_gateway", &self.nat_gateway),
             ("egress_only_internet_gateway", &self.egress_only_internet_gateway),
             ("vpc_peering", &self.vpc_peering),
@@ -100,6 +97,49 @@ pub(crate) struct RawGatewayEndpoint {
     pub route_tables: Vec<S<String>>,
     /// An IAM policy document: inline JSON, or the path of a file holding one.
     pub policy: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLoadBalancer {
+    pub id: S<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<S<String>>,
+    #[serde(default)]
+    pub subnets: Vec<S<String>>,
+    pub cross_zone: Option<bool>,
+    #[serde(default)]
+    pub listeners: Vec<S<RawListener>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawListener {
+    pub proto: Option<S<String>>,
+    pub port: S<i64>,
+    #[serde(default)]
+    pub targets: Vec<S<String>>,
+    pub target_port: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEndpointService {
+    pub id: S<String>,
+    pub load_balancer: S<String>,
+    pub acceptance_required: Option<bool>,
+    #[serde(default)]
+    pub allowed_principals: Vec<S<String>>,
+    pub private_dns_name: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEvent {
+    pub at: S<String>,
+    pub action: S<String>,
+    pub endpoint: Option<S<String>>,
+    pub target: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
