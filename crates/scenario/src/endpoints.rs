@@ -238,6 +238,13 @@ impl Builder<'_> {
                 }
                 let service = match self.find_service(name, &region) {
                     Ok(s) => s,
+                    Err(_) if name.starts_with("vpce-svc-") || name.starts_with("com.amazonaws.vpce.") => {
+                        self.err(
+                            r.service.span(),
+                            format!("unknown endpoint service `{name}` (no [[endpoint_service]] has this id or name)"),
+                        );
+                        return None;
+                    }
                     Err(m) => {
                         self.err(r.service.span(), m);
                         return None;

@@ -96,8 +96,8 @@ fn duplicate_id_names_the_first_definition() {
 
 #[test]
 fn unsupported_table() {
-    let src = with_base("\n[[load_balancer]]\nid = \"nlb-a\"\ntype = \"network\"\n");
-    assert_eq!(error_of(&src), "11:1: `[[load_balancer]]` is not supported yet by this version of vpcsim");
+    let src = with_base("\n[[transit_gateway]]\nid = \"tgw-a\"\n");
+    assert_eq!(error_of(&src), "11:1: `[[transit_gateway]]` is not supported yet by this version of vpcsim");
 }
 
 #[test]
@@ -631,8 +631,19 @@ fn an_interface_endpoint_needs_subnets_and_a_known_service() {
     let src = with_base(
         "\n[[interface_endpoint]]\nid = \"vpce-x\"\nvpc = \"vpc-a\"\nservice = \"vpce-svc-orders\"\nsubnets = [\"subnet-a\"]\n",
     );
-    assert!(
-        error_of(&src)
-            .contains("endpoint services (PrivateLink providers behind a load balancer) are not supported yet")
+    assert!(error_of(&src).contains("vpce-svc-orders"), "{}", error_of(&src));
+}
+
+#[test]
+fn load_balancer_and_endpoint_service_errors() {
+    let src = with_base("\n[[load_balancer]]\nid = \"nlb-a\"\ntype = \"network\"\n");
+    assert_eq!(error_of(&src), "12:6: load balancer `nlb-a` needs `subnets` (one per AZ)");
+    let src = with_base("\n[[load_balancer]]\nid = \"gwlb-a\"\ntype = \"gateway\"\nsubnets = [\"subnet-a\"]\n");
+    assert_eq!(error_of(&src), "13:8: gateway load balancers are not supported yet by this version of vpcsim");
+    let src = with_base(
+        "\n[[load_balancer]]\nid = \"nlb-a\"\nsubnets = [\"subnet-a\"]\nlisteners = [{ port = 443, targets = [\"ghost\"] }]\n",
     );
+    assert_eq!(error_of(&src), "14:39: unknown host `ghost`");
+    let src = with_base("\n[[event]]\nat = \"2s\"\naction = \"explode\"\nendpoint = \"x\"\n");
+    assert!(error_of(&src).starts_with("13:10: unknown event action `explode`"), "{}", error_of(&src));
 }
