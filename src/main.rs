@@ -305,6 +305,12 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
             if drops.is_empty() { String::new() } else { format!("; drops: {}", drops.join(", ")) }
         );
     }
+    if !report.sim.timeline.is_empty() {
+        println!("timeline:");
+        for (at, change) in &report.sim.timeline {
+            println!("  {:>10.6}s  {change}", at.as_secs_f64());
+        }
+    }
     println!("components:");
     for (id, c) in &report.components {
         println!("  {id}: {} forwarded, {} dropped", c.forwarded, c.dropped);

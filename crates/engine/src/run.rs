@@ -79,8 +79,12 @@ pub fn run(topology: &Arc<Topology>, config: SimConfig, mut progress: impl FnMut
             report: FlowReport { label: label(t, f), requests: f.requests, ..FlowReport::default() },
         })
         .collect();
-    let end = t.flows.iter().map(|f| f.start + REQUEST_TIMEOUT * (f.requests + 1)).max().unwrap_or(Duration::ZERO);
-    while sim.now() < end && flows.iter().any(|f| f.done < f.flow.requests) {
+    let flows_end =
+        t.flows.iter().map(|f| f.start + REQUEST_TIMEOUT * (f.requests + 1)).max().unwrap_or(Duration::ZERO);
+    // Events after the last flow still happen, so the timeline is whole.
+    let events_end = t.events.iter().map(|e| e.at + TICK).max().unwrap_or(Duration::ZERO);
+    let end = flows_end.max(events_end);
+    while sim.now() < end && (flows.iter().any(|f| f.done < f.flow.requests) || sim.now() < events_end) {
         let now = sim.now();
         for f in &mut flows {
             step(&mut sim, f, now);

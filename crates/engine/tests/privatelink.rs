@@ -1,0 +1,157 @@
+//! PrivateLink end to end: endpoint ENIs and names, the load balancer's choice
+//! of target, endpoint states over time, through real stacks and frames.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vpcsim_engine::{ProbeSpec, SimConfig, check, run_probe};
+use vpcsim_model::{Destination, EndpointState, ExpectedResult, Protocol, Topology};
+
+fn orders_text() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/privatelink-orders.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn load(text: &str) -> Arc<Topology> {
+    Arc::new(vpcsim_scenario::load_str(text, "privatelink.toml").unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn probe(t: &Arc<Topology>, from: &str, to: &str, port: u16, at: u64) -> vpcsim_engine::ProbeOutcome {
+    let to = match t.host_by_id(to) {
+        Some(h) => Destination::Host(h),
+        None => Destination::Name(to.to_string()),
+    };
+    let spec = ProbeSpec {
+        from: t.host_by_id(from).unwrap(),
+        to,
+        proto: Protocol::Tcp,
+        port: Some(port),
+        at: Duration::from_secs(at),
+        timeout: Duration::from_millis(900),
+        size: None,
+        request: None,
+    };
+    run_probe(Arc::clone(t), &spec, SimConfig::default())
+}
+
+#[test]
+fn the_bundled_scenario_passes() {
+    let t = load(&orders_text());
+    for r in check(&t, SimConfig::default()) {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+}
+
+#[test]
+fn endpoint_enis_have_fixed_addresses_and_names() {
+    let t = load(&orders_text());
+    let ep = t.interface_endpoints.iter().find(|e| e.id == "vpce-orders").unwrap();
+    assert_eq!(ep.enis.len(), 1);
+    let eni = t.eni(ep.enis[0]);
+    assert_eq!(eni.ipv4, std::net::Ipv4Addr::new(10, 0, 1, 254), "from the top of the subnet");
+    assert_eq!(eni.security_groups.len(), 1);
+    assert!(ep.dns_name.starts_with("vpce-orders-"), "{}", ep.dns_name);
+    assert!(ep.dns_name.ends_with(".vpce-svc-orders.us-east-1.vpce.amazonaws.com"), "{}", ep.dns_name);
+    assert_eq!(ep.zonal_dns_names.len(), 1);
+    assert_eq!(ep.zonal_dns_names[0].0, "us-east-1a");
+    assert!(ep.zonal_dns_names[0].1.contains("-us-east-1a.vpce-svc-orders."));
+    // The same id always gives the same name.
+    assert_eq!(load(&orders_text()).interface_endpoints[0].dns_name, t.interface_endpoints[0].dns_name);
+    // Initial states: acceptance required; a principal not allowed fails.
+    let state = |id: &str| t.interface_endpoints.iter().find(|e| e.id == id).unwrap().state;
+    assert_eq!(state("vpce-orders"), EndpointState::PendingAcceptance);
+    assert_eq!(state("vpce-stranger"), EndpointState::Failed);
+    // The load balancer's node has its own address in the provider's VPC.
+    let nlb = &t.load_balancers[0];
+    assert_eq!(t.eni(nlb.nodes[0]).ipv4, std::net::Ipv4Addr::new(10, 0, 1, 254));
+}
+
+#[test]
+fn traffic_in_each_state() {
+    let text = orders_text().replace(
+        "[[event]]\nat = \"2s\"\naction = \"reject\"\nendpoint = \"vpce-other\"",
+        "[[event]]\nat = \"2s\"\naction = \"reject\"\nendpoint = \"vpce-other\"\n\n[[event]]\nat = \"5s\"\naction = \"reject\"\nendpoint = \"vpce-orders\"\n\n[[event]]\nat = \"7s\"\naction = \"delete\"\nendpoint = \"vpce-orders\"",
+    );
+    let t = load(&text);
+    let name = t.interface_endpoints[0].dns_name.clone();
+    let outcome = |at: u64| probe(&t, "app", &name, 443, at);
+    // PendingAcceptance.
+    let o = outcome(1);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("endpoint-not-available"));
+    // Accepted at 2s: the probe at 2s sees it.
+    assert_eq!(outcome(2).result, ExpectedResult::Connected);
+    assert_eq!(outcome(4).result, ExpectedResult::Connected);
+    // Rejected while Available.
+    let o = outcome(6);
+    assert_eq!(o.result, ExpectedResult::Dropped);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("endpoint-not-available"));
+    // Deleted: its DNS names are gone with it.
+    let o = outcome(8);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("nxdomain"));
+}
+
+#[test]
+fn the_load_balancer_keeps_a_flow_on_one_target_and_spreads_flows() {
+    let t = load(&orders_text());
+    let o = probe(&t, "app", "orders.xyz.example.com", 443, 3);
+    assert_eq!(o.result, ExpectedResult::Connected);
+    // Every frame of one connection reaches the same target.
+    let targets: std::collections::BTreeSet<_> = o
+        .records
+        .iter()
+        .filter_map(|r| match r.verdict {
+            vpcsim_dataplane::Verdict::Deliver(e) if t.eni_owner_id(e).starts_with("orders") => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(targets.len(), 1, "{}", o.render());
+    // Deterministic: the same probe twice picks the same target.
+    assert_eq!(o.render(), probe(&t, "app", "orders.xyz.example.com", 443, 3).render());
+    // Many flows (new source ports) spread over both targets.
+    let many = load(&orders_text().replace("start = \"3s\"\nrequests = 4", "start = \"3s\"\nrequests = 12"));
+    let report = vpcsim_engine::run(&many, SimConfig::default(), |_, _| {});
+    let accepted = |id: &str| report.sim.host(many.host_by_id(id).unwrap()).stats().connections_accepted;
+    // 12, and the early flow's SYN retransmitted after the acceptance.
+    assert!(accepted("orders1") + accepted("orders2") >= 12);
+    assert!(accepted("orders1") > 0 && accepted("orders2") > 0, "{} / {}", accepted("orders1"), accepted("orders2"));
+}
+
+#[test]
+fn targets_that_fail_leave_the_pool_and_none_left_is_no_target() {
+    let text = orders_text().replace(
+        "[[event]]\nat = \"2s\"\naction = \"reject\"",
+        "[[event]]\nat = \"4s\"\naction = \"target-down\"\ntarget = \"orders1\"\n\n[[event]]\nat = \"6s\"\naction = \"target-down\"\ntarget = \"orders2\"\n\n[[event]]\nat = \"2s\"\naction = \"reject\"",
+    );
+    let t = load(&text);
+    for at in [4, 5] {
+        let o = probe(&t, "app", "orders.xyz.example.com", 443, at);
+        assert_eq!(o.result, ExpectedResult::Connected);
+        assert_eq!(o.seen_source, Some("10.0.1.254".parse().unwrap()));
+        let to_orders1 = o
+            .records
+            .iter()
+            .any(|r| matches!(r.verdict, vpcsim_dataplane::Verdict::Deliver(e) if t.eni_owner_id(e) == "orders1"));
+        assert!(!to_orders1, "orders1 is down");
+    }
+    let o = probe(&t, "app", "orders.xyz.example.com", 443, 7);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("no-target"));
+}
+
+#[test]
+fn without_cross_zone_a_node_only_uses_targets_of_its_az() {
+    // A second provider subnet in us-east-1b holds the targets; the customer is in 1a.
+    let text = orders_text()
+        .replace(
+            "[[security_group]]\nid = \"sg-orders\"",
+            "[[subnet]]\nid = \"subnet-prov-b\"\nvpc = \"vpc-provider\"\ncidr = \"10.0.2.0/24\"\naz = \"us-east-1b\"\n\n[[security_group]]\nid = \"sg-orders\"",
+        )
+        .replace("cidr = \"10.0.1.0/24\" } ]\n\n[[host]]\nid = \"orders1\"\nsubnet = \"subnet-prov-a\"\nip = \"10.0.1.11\"", "cidr = \"10.0.0.0/16\" } ]\n\n[[host]]\nid = \"orders1\"\nsubnet = \"subnet-prov-b\"\nip = \"10.0.2.11\"")
+        .replace("id = \"orders2\"\nsubnet = \"subnet-prov-a\"\nip = \"10.0.1.12\"", "id = \"orders2\"\nsubnet = \"subnet-prov-b\"\nip = \"10.0.2.12\"")
+        .replace("subnets = [\"subnet-prov-a\"]", "subnets = [\"subnet-prov-a\", \"subnet-prov-b\"]");
+    let off = load(&text);
+    let o = probe(&off, "app", "orders.xyz.example.com", 443, 3);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("no-target"), "{}", o.render());
+    let on = load(&text.replace("cross_zone = false", "cross_zone = true"));
+    assert_eq!(probe(&on, "app", "orders.xyz.example.com", 443, 3).result, ExpectedResult::Connected);
+}
