@@ -136,6 +136,7 @@ impl Sim {
             .iter()
             .map(|e| match e.owner {
                 EniOwner::Host(h) => h.index(),
+                EniOwner::NatGateway(_) => usize::MAX,
             })
             .collect();
         Sim {

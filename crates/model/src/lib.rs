@@ -63,6 +63,12 @@ index_type! {
     ServiceIdx;
     /// A gateway endpoint.
     GatewayEndpointIdx;
+    /// A NAT gateway.
+    NatGatewayIdx;
+    /// An egress-only internet gateway (IPv6).
+    EgressOnlyIgwIdx;
+    /// A VPC peering connection.
+    PeeringIdx;
 }
 
 /// The AWS region used when a VPC names none.
@@ -90,6 +96,9 @@ pub struct Topology {
     pub hosts: Vec<Host>,
     pub services: Vec<AwsService>,
     pub gateway_endpoints: Vec<GatewayEndpoint>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    pub vpc_peerings: Vec<VpcPeering>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
 }
@@ -127,6 +136,34 @@ impl Topology {
     }
     pub fn gateway_endpoint(&self, i: GatewayEndpointIdx) -> &GatewayEndpoint {
         &self.gateway_endpoints[i.index()]
+    }
+
+    pub fn nat_gateway(&self, i: NatGatewayIdx) -> &NatGateway {
+        &self.nat_gateways[i.index()]
+    }
+    pub fn egress_only_internet_gateway(&self, i: EgressOnlyIgwIdx) -> &EgressOnlyInternetGateway {
+        &self.egress_only_internet_gateways[i.index()]
+    }
+    pub fn vpc_peering(&self, i: PeeringIdx) -> &VpcPeering {
+        &self.vpc_peerings[i.index()]
+    }
+
+    /// The id of what owns an ENI: its host, or its NAT gateway.
+    pub fn eni_owner_id(&self, e: EniIdx) -> &str {
+        match self.eni(e).owner {
+            EniOwner::Host(h) => &self.host(h).id,
+            EniOwner::NatGateway(n) => &self.nat_gateway(n).id,
+        }
+    }
+
+    /// The egress-only internet gateway of a VPC, if it has one.
+    pub fn egress_only_igw_of(&self, vpc: VpcIdx) -> Option<EgressOnlyIgwIdx> {
+        self.egress_only_internet_gateways.iter().position(|g| g.vpc == vpc).map(EgressOnlyIgwIdx::from_index)
+    }
+
+    /// Whether a peering connection joins the two VPCs.
+    pub fn peered(&self, a: VpcIdx, b: VpcIdx) -> bool {
+        self.vpc_peerings.iter().any(|p| p.other_side(a) == Some(b))
     }
 
     /// The host with this id.
@@ -227,6 +264,12 @@ pub enum RouteTarget {
     Eni(EniIdx),
     /// A gateway endpoint's prefix-list route.
     GatewayEndpoint(GatewayEndpointIdx),
+    /// A NAT gateway (its ENI): source NAT to its address, one port per connection.
+    NatGateway(NatGatewayIdx),
+    /// An egress-only internet gateway: IPv6 out, and only replies back in.
+    EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    /// A VPC peering connection: into the peer VPC, delivered by its local route.
+    Peering(PeeringIdx),
 }
 
 /// What a route matches.
@@ -328,6 +371,8 @@ pub enum Attachment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EniOwner {
     Host(HostIdx),
+    /// A NAT gateway's ENI: a component of the fabric, not a host.
+    NatGateway(NatGatewayIdx),
 }
 
 /// An elastic network interface.
@@ -414,6 +459,49 @@ pub struct GatewayEndpoint {
     pub policy: Option<vpcsim_policy::Policy>,
 }
 
+/// A NAT gateway: an ENI in a subnet that translates the sources of the
+/// traffic routed to it. The address is its ENI's `ipv4`; a public NAT
+/// gateway's Elastic IP is its ENI's `public_ip`, which the internet gateway
+/// translates 1:1 like an instance's.
+#[derive(Clone, Debug)]
+pub struct NatGateway {
+    pub id: String,
+    pub subnet: SubnetIdx,
+    pub eni: EniIdx,
+    /// `connectivity = "private"`: no Elastic IP; it translates to its
+    /// private address only.
+    pub private: bool,
+}
+
+/// An egress-only internet gateway: IPv6 connections out, replies back in,
+/// nothing unsolicited in.
+#[derive(Clone, Debug)]
+pub struct EgressOnlyInternetGateway {
+    pub id: String,
+    pub vpc: VpcIdx,
+}
+
+/// A VPC peering connection between two VPCs whose CIDRs do not overlap.
+#[derive(Clone, Debug)]
+pub struct VpcPeering {
+    pub id: String,
+    pub requester: VpcIdx,
+    pub accepter: VpcIdx,
+}
+
+impl VpcPeering {
+    /// The VPC on the other side from `vpc`, if `vpc` is one of its sides.
+    pub fn other_side(&self, vpc: VpcIdx) -> Option<VpcIdx> {
+        if vpc == self.requester {
+            Some(self.accepter)
+        } else if vpc == self.accepter {
+            Some(self.requester)
+        } else {
+            None
+        }
+    }
+}
+
 /// The MAC address vpcsim gives the `i`th ENI: locally administered, unicast.
 pub fn eni_mac(i: EniIdx) -> [u8; 6] {
     let b = i.0.to_be_bytes();
@@ -428,6 +516,8 @@ pub fn router_mac(i: SubnetIdx) -> [u8; 6] {
 
 /// The IP MTU of an ENI unless the scenario says otherwise.
 pub const DEFAULT_MTU: u16 = 1500;
+/// The MTU of a NAT gateway's ENI (AWS: up to 8500 bytes through it).
+pub const NAT_GATEWAY_MTU: u16 = 8500;
 /// The path MTU through an internet gateway (and so to anything on the internet).
 pub const INTERNET_GATEWAY_MTU: u16 = 1500;
 
