@@ -545,3 +545,44 @@ fn garbage_at_a_nat_gateway_does_not_panic() {
     assert!(v.dropped().is_some());
     assert!(matches!(Component::NatGateway(vpcsim_model::NatGatewayIdx(0)).id(&net.t), "nat-a"));
 }
+
+#[test]
+fn a_private_nat_gateway_has_nothing_for_the_internet_gateway_to_translate() {
+    let src =
+        NET.replace("ip = \"10.0.1.50\"\npublic_ip = \"54.0.0.50\"", "ip = \"10.0.1.50\"\nconnectivity = \"private\"");
+    let t = Arc::new(vpcsim_scenario::load_str(&src, "private.toml").unwrap_or_else(|e| panic!("{e}")));
+    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
+    let out = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80));
+    out.dropped(DropReason::NoPublicIp, "igw-a", &net);
+    assert_eq!(out.crossed(&net), ["nat-a", "igw-a"]);
+}
+
+#[test]
+fn the_nat_subnet_nacl_judges_the_replies() {
+    // The public subnet's NACL lets in what comes from the VPC, not the replies
+    // from the internet on the NAT gateway's ports.
+    let src = NET.replace(
+        "route_table = \"rtb-a-pub\"\n",
+        "route_table = \"rtb-a-pub\"\nnacl = \"acl-pub\"\n\n[[nacl]]\nid = \"acl-pub\"\nvpc = \"vpc-a\"\ningress = [ { rule = 100, action = \"allow\", proto = \"all\", cidr = \"10.0.0.0/16\" } ]\negress = [ { rule = 100, action = \"allow\", proto = \"all\", cidr = \"0.0.0.0/0\" } ]\n",
+    );
+    let t = Arc::new(vpcsim_scenario::load_str(&src, "nacl.toml").unwrap_or_else(|e| panic!("{e}")));
+    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
+    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80)).delivered_to(&net, "client");
+    let back = net.send("client", &net.syn_ack("client", "198.51.100.7", "54.0.0.50", 80, 1024));
+    back.dropped(DropReason::NaclIngress, "acl-pub", &net);
+    assert!(back.text.contains("network ACL acl-pub of subnet-a-pub, ingress: no rule matches, rule * denies"));
+}
+
+#[test]
+fn a_nat_gateway_routed_to_itself_does_not_loop() {
+    let src = NET.replace(
+        "id = \"rtb-a-pub\"\nvpc = \"vpc-a\"\nroutes = [ { dest = \"0.0.0.0/0\", target = \"igw-a\" } ]",
+        "id = \"rtb-a-pub\"\nvpc = \"vpc-a\"\nroutes = [ { dest = \"0.0.0.0/0\", target = \"nat-a\" } ]",
+    );
+    assert_ne!(src, NET);
+    let t = Arc::new(vpcsim_scenario::load_str(&src, "loop.toml").unwrap_or_else(|e| panic!("{e}")));
+    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
+    let out = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80));
+    out.dropped(DropReason::NotReachableVia, "nat-a", &net);
+    assert!(out.text.contains("translated by a NAT gateway already"), "{}", out.text);
+}
