@@ -9,7 +9,9 @@
 //!    (connection tracking first, then the rules);
 //! 2. the route-table lookup of the source subnet (longest prefix match);
 //! 3. the source subnet's NACL egress, when the next hop is outside the subnet;
-//! 4. gateways on the way (the internet gateway's 1:1 NAT, the internet);
+//! 4. gateways on the way (the internet gateway's 1:1 NAT, the internet, NAT
+//!    gateways, egress-only internet gateways, peering connections: see
+//!    `beyond.rs`);
 //! 5. the destination subnet's NACL ingress, when the packet enters it from
 //!    outside;
 //! 6. the destination ENI's security-group ingress and source/destination check.
@@ -29,10 +31,12 @@ use vpcsim_model::{
     Topology, VpcIdx,
 };
 
+use crate::beyond::EgressFlows;
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::endpoints::{self, EndpointFlow, Endpoints};
 use crate::fib::{Fib, FibEntry, beaten_routes};
 use crate::filter::{evaluate_nacl, evaluate_security_groups};
+use crate::nat::NatTable;
 use crate::packet::{self, ARP_REQUEST, Arp, IcmpError, Meta, Parsed, Side};
 use crate::resolver;
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
@@ -94,9 +98,9 @@ enum InternetOwner {
 
 /// Who owns which address, per address space. Built once from the topology.
 #[derive(Clone, Debug, Default)]
-struct Addresses {
+pub(crate) struct Addresses {
     /// Private IPv4 and IPv6 addresses of ENIs, per VPC.
-    vpc: FxHashMap<(VpcIdx, IpAddr), EniIdx>,
+    pub(crate) vpc: FxHashMap<(VpcIdx, IpAddr), EniIdx>,
     /// Internet hosts and public IPv4 addresses.
     internet: FxHashMap<IpAddr, InternetOwner>,
     /// VPC IPv6 CIDRs: globally routable, reached through the VPC's internet gateway.
@@ -154,6 +158,8 @@ pub struct Fabric {
     gateway_flows: FxHashMap<GatewayFlowKey, GatewayFlow>,
     endpoints: Endpoints,
     counters: Counters,
+    nat: NatTable,
+    egress_flows: EgressFlows,
 }
 
 impl Fabric {
@@ -196,7 +202,20 @@ impl Fabric {
             conntrack: Conntrack::default(),
             gateway_flows: FxHashMap::default(),
             counters,
+            nat: NatTable::default(),
+            egress_flows: EgressFlows::default(),
         }
+    }
+
+    /// Limits NAT gateways to `per_destination` simultaneous connections per
+    /// destination (AWS: 55,000), e.g. to meet the limit in a test.
+    pub fn with_nat_limit(mut self, per_destination: u32) -> Fabric {
+        self.nat = NatTable::new(per_destination, crate::nat::DEFAULT_CAPACITY);
+        self
+    }
+
+    pub fn nat_table(&self) -> &NatTable {
+        &self.nat
     }
 
     /// Bounds connection tracking at `capacity` flows.
@@ -221,6 +240,8 @@ impl Fabric {
     pub fn clear_state(&mut self) {
         self.conntrack.clear();
         self.gateway_flows.clear();
+        self.nat.clear();
+        self.egress_flows.clear();
         self.endpoints.clear_flows();
     }
 
@@ -298,7 +319,8 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, endpoints, counters } = self;
+        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, endpoints, counters, nat, egress_flows } =
+            self;
         counters.received += 1;
         let mut cx = Cx {
             t: topology,
@@ -312,6 +334,11 @@ impl Fabric {
             now,
             out,
             bounce: None,
+            nat,
+            egress_flows,
+            routed: 0,
+            natted: false,
+            detail: None,
         };
         let verdict = cx.run(at, frame);
         match verdict {
@@ -328,24 +355,32 @@ impl Fabric {
 }
 
 /// One frame's pass: the fabric's parts, borrowed.
-struct Cx<'a> {
-    t: &'a Topology,
+pub(crate) struct Cx<'a> {
+    pub(crate) t: &'a Topology,
     fibs: &'a [Fib],
-    addresses: &'a Addresses,
+    pub(crate) addresses: &'a Addresses,
     conntrack: &'a mut Conntrack,
     gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
     endpoints: &'a mut Endpoints,
     counters: &'a mut Counters,
-    trace: &'a mut Trace,
-    now: Duration,
-    out: &'a mut Vec<u8>,
+    pub(crate) trace: &'a mut Trace,
+    pub(crate) now: Duration,
+    pub(crate) out: &'a mut Vec<u8>,
     /// Set with a drop that a router answers with an ICMP error.
     bounce: Option<IcmpError>,
+    pub(crate) nat: &'a mut NatTable,
+    pub(crate) egress_flows: &'a mut EgressFlows,
+    /// Route lookups so far for this frame: a bound against routing loops.
+    pub(crate) routed: u8,
+    /// A NAT gateway has translated this frame already.
+    pub(crate) natted: bool,
+    /// Why the frame dropped, in words, for the trace (set only when tracing).
+    pub(crate) detail: Option<String>,
 }
 
-type Hop<T = EniIdx> = Result<T, Drop>;
+pub(crate) type Hop<T = EniIdx> = Result<T, Drop>;
 
-fn drop(reason: DropReason, at: Component) -> Drop {
+pub(crate) fn drop(reason: DropReason, at: Component) -> Drop {
     Drop { reason, at }
 }
 
@@ -379,7 +414,10 @@ impl Cx<'_> {
             Ok(to) => Verdict::Deliver(to),
             Err(d) => match self.bounce.take() {
                 Some(error) if !meta.is_icmp_error() => self.bounced(d, error, at, frame),
-                _ => self.dropped(d, None),
+                _ => {
+                    let detail = self.detail.take();
+                    self.dropped(d, detail)
+                }
             },
         }
     }
@@ -418,11 +456,22 @@ impl Cx<'_> {
     fn sent_in_subnet(&mut self, meta: &mut Meta, at: EniIdx, s: SubnetIdx) -> Hop {
         let t = self.t;
         let eni = t.eni(at);
-        let subnet = t.subnet(s);
         if eni.source_dest_check && !eni.owns(meta.src) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
         }
         self.security_groups(meta, at, Direction::Egress)?;
+        self.route_from(meta, s)
+    }
+
+    /// The route table of subnet `s` decides where a packet leaving an ENI of
+    /// the subnet (an instance's, or a NAT gateway's) goes.
+    pub(crate) fn route_from(&mut self, meta: &mut Meta, s: SubnetIdx) -> Hop {
+        let t = self.t;
+        let subnet = t.subnet(s);
+        self.routed += 1;
+        if self.routed > MAX_ROUTE_LOOKUPS {
+            return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
+        }
         let route = self.route_lookup(meta, subnet.route_table)?;
         match route.target {
             RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
@@ -456,6 +505,23 @@ impl Cx<'_> {
                 self.nacl(meta, s, Direction::Egress)?;
                 self.hop(meta, Component::Vpc(subnet.vpc))?;
                 self.gateway_endpoint_out(meta, ep, subnet.vpc)
+            }
+            RouteTarget::NatGateway(n) => {
+                if t.nat_gateway(n).subnet != s {
+                    self.nacl(meta, s, Direction::Egress)?;
+                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                }
+                self.nat_out(meta, n, s)
+            }
+            RouteTarget::EgressOnlyInternetGateway(g) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.eigw_out(meta, g)
+            }
+            RouteTarget::Peering(p) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.peering_out(meta, p, subnet.vpc)
             }
         }
     }
@@ -679,9 +745,13 @@ impl Cx<'_> {
 
     /// Into a VPC ENI: the destination subnet's NACL ingress (when coming from
     /// outside it), the ENI's security groups, its source/destination check.
-    fn enter_eni(&mut self, meta: &mut Meta, to: EniIdx, from: Option<SubnetIdx>) -> Hop {
+    /// A NAT gateway's ENI hands the packet to the NAT gateway.
+    pub(crate) fn enter_eni(&mut self, meta: &mut Meta, to: EniIdx, from: Option<SubnetIdx>) -> Hop {
         let t = self.t;
         let eni = t.eni(to);
+        if let EniOwner::NatGateway(n) = eni.owner {
+            return self.nat_in(meta, n, from);
+        }
         let Some(dest_subnet) = eni.subnet() else {
             // Internet ENIs are reached through `internet`, never by a VPC route.
             return Err(drop(DropReason::NoDestination, Component::Eni(to)));
@@ -696,7 +766,8 @@ impl Cx<'_> {
             // The endpoint's ENI passes the packet on to the service.
             EniOwner::InterfaceEndpoint(ep) => return self.interface_endpoint_in(meta, ep, to),
             EniOwner::LoadBalancer(lb) => return self.load_balancer_back(meta, lb),
-            EniOwner::Host(_) => {}
+            // Handled above, before any filter.
+            EniOwner::Host(_) | EniOwner::NatGateway(_) => {}
         }
         if eni.source_dest_check && !eni.owns(meta.dst) {
             return Err(drop(DropReason::SourceDestCheck, Component::Eni(to)));
@@ -742,7 +813,7 @@ impl Cx<'_> {
 
     /// The internet's router: to an internet host, or to the internet gateway
     /// of the VPC that owns the public address.
-    fn internet(&mut self, meta: &mut Meta) -> Hop {
+    pub(crate) fn internet(&mut self, meta: &mut Meta) -> Hop {
         let t = self.t;
         self.cross(Component::Internet);
         self.hop(meta, Component::Internet)?;
@@ -761,6 +832,11 @@ impl Cx<'_> {
                 let vpc6 = packet::v6(meta.dst)
                     .and_then(|a| self.addresses.vpc_ipv6.iter().find(|(net, _)| net.contains(&a)))
                     .map(|&(_, vpc)| vpc);
+                if let Some(vpc) = vpc6
+                    && let Some(back) = self.egress_only_in(meta, vpc)
+                {
+                    return back;
+                }
                 match vpc6.and_then(|vpc| t.vpc(vpc).internet_gateway.map(|igw| (igw, vpc))) {
                     Some((igw, vpc)) => self.igw_in(meta, igw, vpc),
                     None => Err(drop(DropReason::NoRoute, Component::Internet)),
@@ -795,7 +871,7 @@ impl Cx<'_> {
         self.enter_eni(meta, to, None)
     }
 
-    fn cross(&mut self, c: Component) {
+    pub(crate) fn cross(&mut self, c: Component) {
         if let Component::InternetGateway(igw) = c {
             self.counters.igw_crossed[igw.index()] += 1;
         }
@@ -804,7 +880,7 @@ impl Cx<'_> {
 
     /// A router hop: the TTL / hop limit goes down by one, or the packet dies
     /// and its source hears of it.
-    fn hop(&mut self, meta: &mut Meta, at: Component) -> Hop<()> {
+    pub(crate) fn hop(&mut self, meta: &mut Meta, at: Component) -> Hop<()> {
         if meta.ttl <= 1 {
             self.bounce = Some(IcmpError::TimeExceeded);
             return Err(drop(DropReason::TtlExceeded, at));
@@ -816,7 +892,7 @@ impl Cx<'_> {
     /// Whether the packet fits the next hop's MTU. A router does not fragment:
     /// it drops, and tells the source the MTU when the packet may not be
     /// fragmented (IPv6 always, IPv4 with DF set), so the source's stack can adapt.
-    fn fits(&mut self, meta: &Meta, mtu: u16, at: Component) -> Hop<()> {
+    pub(crate) fn fits(&mut self, meta: &Meta, mtu: u16, at: Component) -> Hop<()> {
         if meta.ip_len <= usize::from(mtu) {
             return Ok(());
         }
@@ -838,7 +914,7 @@ impl Cx<'_> {
         found.ok_or(drop(DropReason::NoRoute, Component::RouteTable(table)))
     }
 
-    fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
+    pub(crate) fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
         let nacl = self.t.subnet(s).nacl;
         let decision = evaluate_nacl(self.t.nacl(nacl), direction, meta);
         self.trace.record(|| Step::Nacl { nacl, subnet: s, direction, decision });
@@ -1067,7 +1143,7 @@ fn describe(answer: &vpcsim_dns::Answer, qtype: vpcsim_dns::QueryType) -> String
 fn service_of(t: &Topology, eni: EniIdx) -> Option<vpcsim_model::ServiceIdx> {
     match t.eni(eni).owner {
         EniOwner::Host(h) => t.host(h).service,
-        EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) => None,
+        EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) | EniOwner::NatGateway(_) => None,
     }
 }
 
@@ -1078,6 +1154,10 @@ fn flow_hash(meta: &Meta) -> u64 {
     (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port).hash(&mut h);
     h.finish()
 }
+
+/// Route lookups one frame may make (an instance's subnet, a NAT gateway's
+/// subnet, ...): more is a routing loop, dropped as `no-route`.
+const MAX_ROUTE_LOOKUPS: u8 = 8;
 
 fn opposite(d: Direction) -> Direction {
     match d {

@@ -12,13 +12,17 @@
 //! - `filter`: security-group and network-ACL rule matching.
 //! - `fib`: route tables compiled for longest prefix match.
 //! - `fabric`: the pipeline itself, in AWS's order.
+//! - `beyond`: NAT gateways, egress-only internet gateways, peering
+//!   connections, as steps of that pipeline; `nat`: NAT gateways' sessions.
 //! - `trace`: drop reasons, components, and the decision trace.
 
+pub mod beyond;
 pub mod conntrack;
 pub mod endpoints;
 pub mod fabric;
 pub mod fib;
 pub mod filter;
+pub mod nat;
 pub mod packet;
 pub mod resolver;
 pub mod trace;

@@ -391,27 +391,36 @@ pub fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr
     }
 }
 
-/// Replaces a TCP or UDP source or destination port, patching the transport
-/// checksum. Nothing happens for other protocols or fragments.
+/// Replaces a TCP/UDP source or destination port, or an ICMP echo's
+/// identifier (either side: an echo has one), patching the transport
+/// checksum incrementally. A frame too short for it is left alone.
 pub fn rewrite_port(frame: &mut [u8], meta: &mut Meta, side: Side, new: u16) {
-    let (Some(l4), false) = (meta.l4, meta.fragment) else { return };
-    let at = l4 + if side == Side::Source { 0 } else { 2 };
-    let checksum_at = match meta.proto {
-        Protocol::TCP if frame.len() >= l4 + 18 => Some(l4 + 16),
-        Protocol::UDP if frame.len() >= l4 + 8 => (frame[l4 + 6..l4 + 8] != [0, 0]).then_some(l4 + 6),
+    let Some(l4) = meta.l4.filter(|_| !meta.fragment) else { return };
+    let (at, checksum) = match meta.proto {
+        Protocol::TCP => (l4 + if side == Side::Source { 0 } else { 2 }, Some(l4 + 16)),
+        Protocol::UDP => (l4 + if side == Side::Source { 0 } else { 2 }, Some(l4 + 6)),
+        Protocol::ICMP | Protocol::ICMPV6 => (l4 + 4, Some(l4 + 2)),
         _ => return,
     };
-    let old = u16::from_be_bytes([frame[at], frame[at + 1]]);
+    let Some(bytes) = frame.get(at..at + 2) else { return };
+    let old = u16::from_be_bytes([bytes[0], bytes[1]]);
     frame[at..at + 2].copy_from_slice(&new.to_be_bytes());
-    if let Some(c) = checksum_at {
-        patch_checksum(frame, c, &[old], &[new]);
-        if meta.proto == Protocol::UDP && frame[c..c + 2] == [0, 0] {
-            frame[c..c + 2].copy_from_slice(&[0xff, 0xff]);
+    if let Some(c) = checksum.filter(|&c| frame.len() >= c + 2) {
+        let udp_without = meta.proto == Protocol::UDP && frame[c..c + 2] == [0, 0];
+        if !udp_without {
+            patch_checksum(frame, c, &[old], &[new]);
+            if meta.proto == Protocol::UDP && frame[c..c + 2] == [0, 0] {
+                frame[c..c + 2].copy_from_slice(&[0xff, 0xff]);
+            }
         }
     }
-    match side {
-        Side::Source => meta.src_port = new,
-        Side::Destination => meta.dst_port = new,
+    match meta.proto {
+        Protocol::ICMP | Protocol::ICMPV6 => {
+            meta.src_port = new;
+            meta.dst_port = new;
+        }
+        _ if side == Side::Source => meta.src_port = new,
+        _ => meta.dst_port = new,
     }
 }
 

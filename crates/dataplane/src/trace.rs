@@ -8,8 +8,8 @@ use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 use vpcsim_model::{
-    Action, EniIdx, GatewayEndpointIdx, IgwIdx, NaclIdx, PortRange, Protocol, RouteDest, RouteTableIdx, RouteTarget,
-    SgIdx, SubnetIdx, Topology, VpcIdx,
+    Action, EgressOnlyIgwIdx, EniIdx, GatewayEndpointIdx, IgwIdx, NaclIdx, NatGatewayIdx, PeeringIdx, PortRange,
+    Protocol, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::packet::{Malformed, Meta, Side};
@@ -51,13 +51,22 @@ pub enum DropReason {
     EndpointNotAvailable,
     /// The load balancer has no healthy target for it.
     NoTarget,
-    /// The target cannot carry this traffic (an interface endpoint carries TCP
-    /// only; later: transitive peering, a gateway endpoint from on-premises).
+    /// The target cannot carry this traffic: a peering used transitively or
+    /// edge-to-edge, IPv4 at an egress-only internet gateway, a protocol a NAT
+    /// gateway does not translate, anything but TCP through an interface
+    /// endpoint.
     NotReachableVia,
+    /// Inbound traffic that matches no session of a NAT gateway or flow of an
+    /// egress-only internet gateway (unsolicited, or addressed to the NAT
+    /// gateway itself).
+    NoSession,
+    /// A NAT gateway has no port left for another connection to this
+    /// destination (IP, port, protocol).
+    NatPortExhausted,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 17] = [
+    pub const ALL: [DropReason; 19] = [
         DropReason::NoRoute,
         DropReason::Blackhole,
         DropReason::SgEgress,
@@ -75,6 +84,8 @@ impl DropReason {
         DropReason::EndpointNotAvailable,
         DropReason::NotReachableVia,
         DropReason::NoTarget,
+        DropReason::NoSession,
+        DropReason::NatPortExhausted,
     ];
 
     /// The one-word name scenarios use in `drop_reason`.
@@ -97,6 +108,8 @@ impl DropReason {
             DropReason::EndpointNotAvailable => "endpoint-not-available",
             DropReason::NoTarget => "no-target",
             DropReason::NotReachableVia => "not-reachable-via",
+            DropReason::NoSession => "no-session",
+            DropReason::NatPortExhausted => "nat-port-exhausted",
         }
     }
 
@@ -133,6 +146,9 @@ pub enum Component {
     LoadBalancer(vpcsim_model::LoadBalancerIdx),
     /// The Amazon DNS server of a VPC (or the internet's resolver: `None`).
     Resolver(Option<VpcIdx>),
+    NatGateway(NatGatewayIdx),
+    EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    Peering(PeeringIdx),
 }
 
 impl Component {
@@ -153,6 +169,9 @@ impl Component {
             Component::InterfaceEndpoint(ep) => &t.interface_endpoint(ep).id,
             Component::LoadBalancer(lb) => &t.load_balancer(lb).id,
             Component::Resolver(_) => "resolver",
+            Component::NatGateway(n) => &t.nat_gateway(n).id,
+            Component::EgressOnlyInternetGateway(g) => &t.egress_only_internet_gateway(g).id,
+            Component::Peering(p) => &t.vpc_peering(p).id,
         }
     }
 
@@ -301,6 +320,22 @@ pub enum Step {
         eni: EniIdx,
         error: crate::packet::IcmpError,
     },
+    /// A NAT gateway translated an address and port (for ICMP echo: the
+    /// identifier): the source on the way out, the destination on the way back.
+    NatTranslated {
+        nat: NatGatewayIdx,
+        side: Side,
+        proto: u8,
+        from: (IpAddr, u16),
+        to: (IpAddr, u16),
+        /// The remote end: the destination on the way out, the source on the way back.
+        remote: (IpAddr, u16),
+    },
+    /// A gateway matched a packet coming in to a session or flow it had
+    /// opened on the way out.
+    Session {
+        at: Component,
+    },
 }
 
 /// The trace of one frame. Recording is off unless asked for: the hot path
@@ -353,6 +388,9 @@ fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
         RouteTarget::InternetGateway(i) => t.internet_gateway(i).id.clone(),
         RouteTarget::Eni(e) => eni_label(t, e),
         RouteTarget::GatewayEndpoint(ep) => t.gateway_endpoint(ep).id.clone(),
+        RouteTarget::NatGateway(n) => t.nat_gateway(n).id.clone(),
+        RouteTarget::EgressOnlyInternetGateway(g) => t.egress_only_internet_gateway(g).id.clone(),
+        RouteTarget::Peering(p) => t.vpc_peering(p).id.clone(),
     };
     format!("{dest} → {target}")
 }
@@ -384,6 +422,8 @@ impl Step {
             Step::Bounced { .. } => "icmp-error",
             Step::Dns { .. } => "dns",
             Step::EndpointPolicy { .. } => "endpoint-policy",
+            Step::NatTranslated { .. } => "nat",
+            Step::Session { .. } => "session",
         }
     }
 
@@ -470,7 +510,34 @@ impl Step {
                     }
                 }
             }
-            Step::Crossed { component } => format!("crosses {}", component.id(t)),
+            Step::Crossed { component } => match component {
+                Component::Peering(p) => {
+                    let p = t.vpc_peering(*p);
+                    format!("crosses {} (peering {} ⇄ {})", p.id, t.vpc(p.requester).id, t.vpc(p.accepter).id)
+                }
+                c => format!("crosses {}", c.id(t)),
+            },
+            Step::NatTranslated { nat, side, proto, from, to, remote } => {
+                let name = Protocol::from_number(*proto);
+                let icmp = matches!(*proto, Protocol::ICMP | Protocol::ICMPV6);
+                let (fa, ta, ra) = if icmp {
+                    (format!("{} id {}", from.0, from.1), format!("{} id {}", to.0, to.1), format!("{}", remote.0))
+                } else {
+                    (sock(*from), sock(*to), sock(*remote))
+                };
+                let id = &t.nat_gateway(*nat).id;
+                match side {
+                    Side::Source => format!(
+                        "{id} translates the source {fa} → {ta} ({name} to {ra}; one port per connection to that destination)"
+                    ),
+                    Side::Destination => {
+                        format!("{id} translates the destination {fa} → {ta} (the reply of its session with {ra})")
+                    }
+                }
+            }
+            Step::Session { at } => {
+                format!("{} matches a connection it opened on the way out, so the reply comes back in", at.id(t))
+            }
             Step::Rewritten { at, before, after } => {
                 let end = |ip: &IpAddr, port: u16| match ip {
                     IpAddr::V4(a) => format!("{a}:{port}"),
@@ -517,6 +584,13 @@ impl Step {
                 s
             }
         }
+    }
+}
+
+fn sock((ip, port): (IpAddr, u16)) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
     }
 }
 

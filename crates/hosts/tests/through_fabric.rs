@@ -137,7 +137,7 @@ impl Sim {
             .map(|e| match e.owner {
                 EniOwner::Host(h) => h.index(),
                 // Endpoint ENIs forward; nothing is delivered to them.
-                EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) => usize::MAX,
+                EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) | EniOwner::NatGateway(_) => usize::MAX,
             })
             .collect();
         Sim {

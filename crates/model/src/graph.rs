@@ -7,7 +7,7 @@
 use petgraph::graph::{Graph, NodeIndex};
 
 use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
-use crate::{EniIdx, GatewayEndpointIdx};
+use crate::{EgressOnlyIgwIdx, EniIdx, GatewayEndpointIdx, NatGatewayIdx, PeeringIdx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
@@ -18,6 +18,9 @@ pub enum Node {
     GatewayEndpoint(GatewayEndpointIdx),
     /// The public internet.
     Internet,
+    NatGateway(NatGatewayIdx),
+    EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    Peering(PeeringIdx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +75,30 @@ impl TopologyGraph {
                 n
             })
             .collect();
+        let nats: Vec<NodeIndex> =
+            (0..t.nat_gateways.len()).map(|i| g.add_node(Node::NatGateway(NatGatewayIdx::from_index(i)))).collect();
+        let eigws: Vec<NodeIndex> = t
+            .egress_only_internet_gateways
+            .iter()
+            .enumerate()
+            .map(|(i, gw)| {
+                let n = g.add_node(Node::EgressOnlyInternetGateway(EgressOnlyIgwIdx::from_index(i)));
+                g.add_edge(n, vpcs[gw.vpc.index()], Link::Attached);
+                g.add_edge(n, internet, Link::Attached);
+                n
+            })
+            .collect();
+        let peerings: Vec<NodeIndex> = t
+            .vpc_peerings
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let n = g.add_node(Node::Peering(PeeringIdx::from_index(i)));
+                g.add_edge(n, vpcs[p.requester.index()], Link::Attached);
+                g.add_edge(n, vpcs[p.accepter.index()], Link::Attached);
+                n
+            })
+            .collect();
         let enis: Vec<NodeIndex> = t
             .enis
             .iter()
@@ -86,12 +113,18 @@ impl TopologyGraph {
                 n
             })
             .collect();
+        for (i, nat) in t.nat_gateways.iter().enumerate() {
+            g.add_edge(nats[i], enis[nat.eni.index()], Link::Attached);
+        }
         for (i, s) in t.subnets.iter().enumerate() {
             for route in &t.route_table(s.route_table).routes {
                 let to = match route.target {
                     RouteTarget::InternetGateway(igw) => igws[igw.index()],
                     RouteTarget::Eni(eni) => enis[eni.index()],
                     RouteTarget::GatewayEndpoint(ep) => endpoints[ep.index()],
+                    RouteTarget::NatGateway(n) => nats[n.index()],
+                    RouteTarget::EgressOnlyInternetGateway(e) => eigws[e.index()],
+                    RouteTarget::Peering(p) => peerings[p.index()],
                     RouteTarget::Local | RouteTarget::Blackhole => continue,
                 };
                 if g.find_edge(subnets[i], to).is_none() {

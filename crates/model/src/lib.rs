@@ -69,6 +69,12 @@ index_type! {
     LoadBalancerIdx;
     /// An endpoint service (a PrivateLink provider).
     EndpointServiceIdx;
+    /// A NAT gateway.
+    NatGatewayIdx;
+    /// An egress-only internet gateway (IPv6).
+    EgressOnlyIgwIdx;
+    /// A VPC peering connection.
+    PeeringIdx;
 }
 
 /// The AWS region used when a VPC names none.
@@ -101,6 +107,9 @@ pub struct Topology {
     pub endpoint_services: Vec<EndpointService>,
     /// Changes over time, in time order (stable for equal times).
     pub events: Vec<Event>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    pub vpc_peerings: Vec<VpcPeering>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
 }
@@ -143,12 +152,14 @@ impl Topology {
         &self.interface_endpoints[i.index()]
     }
 
-    /// The id of what owns an ENI: its host, or its interface endpoint.
+    /// The id of what owns an ENI: its host, interface endpoint, load
+    /// balancer or NAT gateway.
     pub fn eni_owner_id(&self, e: EniIdx) -> &str {
         match self.eni(e).owner {
             EniOwner::Host(h) => &self.host(h).id,
             EniOwner::InterfaceEndpoint(ep) => &self.interface_endpoint(ep).id,
             EniOwner::LoadBalancer(lb) => &self.load_balancer(lb).id,
+            EniOwner::NatGateway(n) => &self.nat_gateway(n).id,
         }
     }
     pub fn load_balancer(&self, i: LoadBalancerIdx) -> &LoadBalancer {
@@ -156,6 +167,26 @@ impl Topology {
     }
     pub fn endpoint_service(&self, i: EndpointServiceIdx) -> &EndpointService {
         &self.endpoint_services[i.index()]
+    }
+
+    pub fn nat_gateway(&self, i: NatGatewayIdx) -> &NatGateway {
+        &self.nat_gateways[i.index()]
+    }
+    pub fn egress_only_internet_gateway(&self, i: EgressOnlyIgwIdx) -> &EgressOnlyInternetGateway {
+        &self.egress_only_internet_gateways[i.index()]
+    }
+    pub fn vpc_peering(&self, i: PeeringIdx) -> &VpcPeering {
+        &self.vpc_peerings[i.index()]
+    }
+
+    /// The egress-only internet gateway of a VPC, if it has one.
+    pub fn egress_only_igw_of(&self, vpc: VpcIdx) -> Option<EgressOnlyIgwIdx> {
+        self.egress_only_internet_gateways.iter().position(|g| g.vpc == vpc).map(EgressOnlyIgwIdx::from_index)
+    }
+
+    /// Whether a peering connection joins the two VPCs.
+    pub fn peered(&self, a: VpcIdx, b: VpcIdx) -> bool {
+        self.vpc_peerings.iter().any(|p| p.other_side(a) == Some(b))
     }
 
     /// The host with this id.
@@ -256,6 +287,12 @@ pub enum RouteTarget {
     Eni(EniIdx),
     /// A gateway endpoint's prefix-list route.
     GatewayEndpoint(GatewayEndpointIdx),
+    /// A NAT gateway (its ENI): source NAT to its address, one port per connection.
+    NatGateway(NatGatewayIdx),
+    /// An egress-only internet gateway: IPv6 out, and only replies back in.
+    EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    /// A VPC peering connection: into the peer VPC, delivered by its local route.
+    Peering(PeeringIdx),
 }
 
 /// What a route matches.
@@ -361,6 +398,8 @@ pub enum EniOwner {
     InterfaceEndpoint(InterfaceEndpointIdx),
     /// A load balancer's node in one subnet (no security groups).
     LoadBalancer(LoadBalancerIdx),
+    /// A NAT gateway's ENI: a component of the fabric, not a host.
+    NatGateway(NatGatewayIdx),
 }
 
 /// An elastic network interface.
@@ -586,6 +625,49 @@ pub struct GatewayEndpoint {
     pub policy: Option<vpcsim_policy::Policy>,
 }
 
+/// A NAT gateway: an ENI in a subnet that translates the sources of the
+/// traffic routed to it. The address is its ENI's `ipv4`; a public NAT
+/// gateway's Elastic IP is its ENI's `public_ip`, which the internet gateway
+/// translates 1:1 like an instance's.
+#[derive(Clone, Debug)]
+pub struct NatGateway {
+    pub id: String,
+    pub subnet: SubnetIdx,
+    pub eni: EniIdx,
+    /// `connectivity = "private"`: no Elastic IP; it translates to its
+    /// private address only.
+    pub private: bool,
+}
+
+/// An egress-only internet gateway: IPv6 connections out, replies back in,
+/// nothing unsolicited in.
+#[derive(Clone, Debug)]
+pub struct EgressOnlyInternetGateway {
+    pub id: String,
+    pub vpc: VpcIdx,
+}
+
+/// A VPC peering connection between two VPCs whose CIDRs do not overlap.
+#[derive(Clone, Debug)]
+pub struct VpcPeering {
+    pub id: String,
+    pub requester: VpcIdx,
+    pub accepter: VpcIdx,
+}
+
+impl VpcPeering {
+    /// The VPC on the other side from `vpc`, if `vpc` is one of its sides.
+    pub fn other_side(&self, vpc: VpcIdx) -> Option<VpcIdx> {
+        if vpc == self.requester {
+            Some(self.accepter)
+        } else if vpc == self.accepter {
+            Some(self.requester)
+        } else {
+            None
+        }
+    }
+}
+
 /// The MAC address vpcsim gives the `i`th ENI: locally administered, unicast.
 pub fn eni_mac(i: EniIdx) -> [u8; 6] {
     let b = i.0.to_be_bytes();
@@ -600,6 +682,8 @@ pub fn router_mac(i: SubnetIdx) -> [u8; 6] {
 
 /// The IP MTU of an ENI unless the scenario says otherwise.
 pub const DEFAULT_MTU: u16 = 1500;
+/// The MTU of a NAT gateway's ENI (AWS: up to 8500 bytes through it).
+pub const NAT_GATEWAY_MTU: u16 = 8500;
 /// The path MTU through an internet gateway (and so to anything on the internet).
 pub const INTERNET_GATEWAY_MTU: u16 = 1500;
 

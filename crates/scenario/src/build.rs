@@ -41,6 +41,9 @@ pub(crate) enum Kind {
     InterfaceEndpoint,
     LoadBalancer,
     EndpointService,
+    NatGateway,
+    EgressOnlyInternetGateway,
+    VpcPeering,
     /// A table of the contract this version does not simulate yet.
     Unsupported(&'static str),
 }
@@ -60,6 +63,9 @@ impl Kind {
             Kind::InterfaceEndpoint => "interface_endpoint",
             Kind::LoadBalancer => "load_balancer",
             Kind::EndpointService => "endpoint_service",
+            Kind::NatGateway => "nat_gateway",
+            Kind::EgressOnlyInternetGateway => "egress_only_internet_gateway",
+            Kind::VpcPeering => "vpc_peering",
             Kind::Unsupported(t) => t,
         }
     }
@@ -96,9 +102,9 @@ struct HostPlan {
 }
 
 /// Who holds an address in an address space.
-struct Holder {
-    host: String,
-    line: usize,
+pub(crate) struct Holder {
+    pub(crate) host: String,
+    pub(crate) line: usize,
 }
 
 pub(crate) struct Builder<'a> {
@@ -113,7 +119,7 @@ pub(crate) struct Builder<'a> {
     nacl_vpc: Vec<Option<VpcIdx>>,
     pub(crate) sg_vpc: Vec<Option<VpcIdx>>,
     igw_vpc: Vec<Option<VpcIdx>>,
-    subnet_ok: Vec<bool>,
+    pub(crate) subnet_ok: Vec<bool>,
     hosts: Vec<HostPlan>,
     /// AWS-managed prefix lists created so far, by (id, region).
     managed_lists: HashMap<(String, String), PrefixListIdx>,
@@ -122,6 +128,10 @@ pub(crate) struct Builder<'a> {
     pub(crate) endpoint_enis: Vec<(EniOwner, SubnetIdx, Ipv4Addr)>,
     /// The AZs of each load balancer's nodes.
     pub(crate) lb_zones: Vec<Vec<String>>,
+    /// NAT gateways, until their ENIs are made (`finish`).
+    pub(crate) nat_plans: Vec<crate::gateways::NatPlan>,
+    /// The VPC of each egress-only internet gateway (`None` where the file was wrong).
+    pub(crate) eigw_vpc: Vec<Option<VpcIdx>>,
 }
 
 pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<Diagnostic>> {
@@ -140,6 +150,8 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
         managed_lists: HashMap::new(),
         endpoint_enis: Vec::new(),
         lb_zones: Vec::new(),
+        nat_plans: Vec::new(),
+        eigw_vpc: Vec::new(),
     };
     b.top_level(raw);
     b.register_ids(raw);
@@ -150,6 +162,8 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.internet_gateways(raw);
     b.prefix_lists(raw);
     b.subnets(raw);
+    b.egress_only_gateways(raw);
+    b.peerings(raw);
     b.hosts(raw);
     b.routes(raw);
     b.services(raw);
@@ -278,6 +292,15 @@ impl<'a> Builder<'a> {
         }
         for (i, r) in raw.endpoint_service.iter().enumerate() {
             self.register(&r.id, Kind::EndpointService, i);
+        }
+        for (i, r) in raw.nat_gateway.iter().enumerate() {
+            self.register(&r.id, Kind::NatGateway, i);
+        }
+        for (i, r) in raw.egress_only_internet_gateway.iter().enumerate() {
+            self.register(&r.id, Kind::EgressOnlyInternetGateway, i);
+        }
+        for (i, r) in raw.vpc_peering.iter().enumerate() {
+            self.register(&r.id, Kind::VpcPeering, i);
         }
         for (table, entries) in raw.unsupported() {
             for entry in entries {
@@ -682,9 +705,10 @@ impl<'a> Builder<'a> {
         let peer_vpc = self.sg_vpc[peer.index()];
         if let (Some(v), Some(pv)) = (vpc, peer_vpc)
             && v != pv
+            && !(self.t.peered(v, pv) && self.t.vpc(v).region == self.t.vpc(pv).region)
         {
             let msg = format!(
-                "security group `{}` belongs to {}, but `{}` is in {} (groups of another VPC are not supported)",
+                "security group `{}` belongs to {}, but `{}` is in {} (a rule may reference a group of its own VPC, or of a VPC peered with it in the same region)",
                 s.get_ref(),
                 self.vpc_id(pv),
                 self.t.security_groups[sg].id,
@@ -903,6 +927,8 @@ impl<'a> Builder<'a> {
             let plan = self.host(r, &mut vpc_space, &mut internet);
             self.hosts.push(plan);
         }
+        // NAT gateways' written addresses are taken like hosts'.
+        self.nat_gateway_addresses(raw, &mut vpc_space, &mut internet);
         // Automatic addresses come last, so that an address written further
         // down the file is never handed out first.
         let mut next: HashMap<SubnetIdx, u32> = HashMap::new();
@@ -914,28 +940,44 @@ impl<'a> Builder<'a> {
             if r.ip.is_some() || !self.subnet_ok[s.index()] {
                 continue;
             }
-            let subnet = self.t.subnet(s);
-            let base = u32::from(subnet.cidr.network());
-            let last_usable = u32::from(subnet.cidr.broadcast()) - 1;
-            let cursor = next.entry(s).or_insert(base + 4);
-            while *cursor <= last_usable && vpc_space[v.index()].contains_key(&IpAddr::V4(Ipv4Addr::from(*cursor))) {
-                *cursor += 1;
+            if let Some(ip) = self.next_free(s, v, &r.id, &mut vpc_space, &mut next) {
+                self.hosts[i].ipv4 = Some(ip);
             }
-            if *cursor > last_usable {
-                let msg = format!(
-                    "{} {} has no free address left for `{}`; give it a bigger subnet or fewer hosts",
-                    subnet.id,
-                    subnet.cidr,
-                    r.id.get_ref()
-                );
-                self.err(r.id.span(), msg);
-                continue;
-            }
-            let ip = Ipv4Addr::from(*cursor);
-            vpc_space[v.index()]
-                .insert(IpAddr::V4(ip), Holder { host: r.id.get_ref().clone(), line: self.line_of(&r.id.span()) });
-            self.hosts[i].ipv4 = Some(ip);
         }
+        self.nat_gateway_auto_addresses(raw, &mut vpc_space, &mut next);
+    }
+
+    /// The next free address of subnet `s` (from base + 4 upward) for the
+    /// resource `id`, taken in `vpc`'s address space; an error when none is left.
+    pub(crate) fn next_free(
+        &mut self,
+        s: SubnetIdx,
+        v: VpcIdx,
+        id: &Spanned<String>,
+        vpc_space: &mut [HashMap<IpAddr, Holder>],
+        next: &mut HashMap<SubnetIdx, u32>,
+    ) -> Option<Ipv4Addr> {
+        let subnet = self.t.subnet(s);
+        let base = u32::from(subnet.cidr.network());
+        let last_usable = u32::from(subnet.cidr.broadcast()) - 1;
+        let cursor = next.entry(s).or_insert(base + 4);
+        while *cursor <= last_usable && vpc_space[v.index()].contains_key(&IpAddr::V4(Ipv4Addr::from(*cursor))) {
+            *cursor += 1;
+        }
+        if *cursor > last_usable {
+            let msg = format!(
+                "{} {} has no free address left for `{}`; give it a bigger subnet or fewer hosts",
+                subnet.id,
+                subnet.cidr,
+                id.get_ref()
+            );
+            self.err(id.span(), msg);
+            return None;
+        }
+        let ip = Ipv4Addr::from(*cursor);
+        vpc_space[v.index()]
+            .insert(IpAddr::V4(ip), Holder { host: id.get_ref().clone(), line: self.line_of(&id.span()) });
+        Some(ip)
     }
 
     fn host(
@@ -1192,7 +1234,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Claims `ip` in an address space for `host`; reports whoever had it.
-    fn take(
+    pub(crate) fn take(
         &mut self,
         space: &mut HashMap<IpAddr, Holder>,
         ip: IpAddr,
@@ -1234,6 +1276,11 @@ impl<'a> Builder<'a> {
                 seen.push((dest, self.line_of(&route.dest.span())));
                 if let (RouteDest::Cidr(net), Some(target)) = (dest, target) {
                     self.check_more_specific(&route.dest, net, target, vpc);
+                }
+                if let Some(target) = target
+                    && !self.route_family_ok(&route.target, dest, target)
+                {
+                    continue;
                 }
                 if let Some(target) = target {
                     routes.push(Route { dest, target, origin: RouteOrigin::Static });
@@ -1296,6 +1343,15 @@ impl<'a> Builder<'a> {
                 }
                 (RouteTarget::Eni(EniIdx::from_index(entry.index)), plan.vpc)
             }
+            Kind::NatGateway => {
+                let plan = &self.nat_plans[entry.index];
+                (RouteTarget::NatGateway(vpcsim_model::NatGatewayIdx::from_index(entry.index)), plan.vpc)
+            }
+            Kind::EgressOnlyInternetGateway => (
+                RouteTarget::EgressOnlyInternetGateway(vpcsim_model::EgressOnlyIgwIdx::from_index(entry.index)),
+                self.eigw_vpc[entry.index],
+            ),
+            Kind::VpcPeering => return self.peering_target(t, vpc, table),
             Kind::GatewayEndpoint => {
                 let msg = format!(
                     "`{s}` is a gateway endpoint: it adds its own prefix-list route to the route tables it names (`route_tables`); a route cannot target it"
@@ -1304,7 +1360,10 @@ impl<'a> Builder<'a> {
                 return None;
             }
             kind => {
-                let msg = format!("`{s}` is {}, not an internet_gateway or a host", a(kind.table()));
+                let msg = format!(
+                    "`{s}` is {}, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering or a host)",
+                    a(kind.table())
+                );
                 self.err(t.span(), msg);
                 return None;
             }
@@ -1339,9 +1398,9 @@ impl<'a> Builder<'a> {
             let s = self.t.subnet(*s);
             IpNet::V4(s.cidr) == net || s.ipv6_cidr.map(IpNet::V6) == Some(net)
         });
-        if !(whole_subnet && matches!(target, RouteTarget::Eni(_))) {
+        if !(whole_subnet && matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_))) {
             let msg = format!(
-                "{net} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR routed to a host (network interface)"
+                "{net} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR routed to a host (network interface) or a NAT gateway"
             );
             self.err(d.span(), msg);
         }
@@ -1388,7 +1447,8 @@ impl<'a> Builder<'a> {
                     lb.nodes.push(eni);
                     (format!("eni-{}-{subnet_id}", lb.id), Vec::new(), 9001)
                 }
-                EniOwner::Host(_) => continue,
+                // Hosts' and NAT gateways' ENIs are made elsewhere.
+                EniOwner::Host(_) | EniOwner::NatGateway(_) => continue,
             };
             self.t.enis.push(Eni {
                 id,
@@ -1435,6 +1495,7 @@ impl<'a> Builder<'a> {
                 service: Some(vpcsim_model::ServiceIdx::from_index(i)),
             });
         }
+        self.finish_nat_gateways();
         self.t
     }
 
@@ -1462,7 +1523,7 @@ fn overlaps(a: IpNet, b: IpNet) -> bool {
 
 /// Whether an IPv4 address is ordinary public internet space (not private,
 /// loopback, link-local, shared, multicast, reserved or unspecified).
-fn is_public_v4(a: Ipv4Addr) -> bool {
+pub(crate) fn is_public_v4(a: Ipv4Addr) -> bool {
     let shared = Ipv4Net::new(Ipv4Addr::new(100, 64, 0, 0), 10).is_ok_and(|n| n.contains(&a));
     !(values::is_private_v4(a)
         || a.is_loopback()

@@ -12,6 +12,7 @@
 mod build;
 mod diagnostic;
 mod endpoints;
+mod gateways;
 mod managed;
 mod raw;
 mod traffic;

@@ -48,11 +48,11 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub event: Vec<RawEvent>,
     #[serde(default)]
-    pub nat_gateway: Vec<S<Table>>,
+    pub nat_gateway: Vec<RawNatGateway>,
     #[serde(default)]
-    pub egress_only_internet_gateway: Vec<S<Table>>,
+    pub egress_only_internet_gateway: Vec<RawEgressOnlyIgw>,
     #[serde(default)]
-    pub vpc_peering: Vec<S<Table>>,
+    pub vpc_peering: Vec<RawVpcPeering>,
     #[serde(default)]
     pub transit_gateway: Vec<S<Table>>,
     #[serde(default)]
@@ -71,11 +71,8 @@ pub(crate) struct RawScenario {
 
 impl RawScenario {
     /// The tables not simulated yet, with their table names.
-    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 10] {
+    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 7] {
         [
-            ("nat_gateway", &self.nat_gateway),
-            ("egress_only_internet_gateway", &self.egress_only_internet_gateway),
-            ("vpc_peering", &self.vpc_peering),
             ("transit_gateway", &self.transit_gateway),
             ("tgw_attachment", &self.tgw_attachment),
             ("tgw_route_table", &self.tgw_route_table),
@@ -110,6 +107,17 @@ pub(crate) struct RawLoadBalancer {
     pub cross_zone: Option<bool>,
     #[serde(default)]
     pub listeners: Vec<S<RawListener>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatGateway {
+    pub id: S<String>,
+    pub subnet: S<String>,
+    pub ip: Option<S<String>>,
+    pub public_ip: Option<S<String>>,
+    /// "public" (the default) or "private" (vpcsim documents it as an extension).
+    pub connectivity: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +162,21 @@ pub(crate) struct RawInterfaceEndpoint {
     pub private_dns: Option<S<bool>>,
     pub principal: Option<S<String>>,
     pub policy: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEgressOnlyIgw {
+    pub id: S<String>,
+    pub vpc: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpcPeering {
+    pub id: S<String>,
+    pub requester: S<String>,
+    pub accepter: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -117,7 +117,10 @@ fn reference_of_the_wrong_kind() {
     let src = with_base(
         "\n[[security_group]]\nid = \"sg-web\"\nvpc = \"vpc-a\"\n\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{ dest = \"0.0.0.0/0\", target = \"sg-web\" }]\n",
     );
-    assert_eq!(error_of(&src), "18:42: `sg-web` is a security_group, not an internet_gateway or a host");
+    assert_eq!(
+        error_of(&src),
+        "18:42: `sg-web` is a security_group, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering or a host)"
+    );
     let src = with_base("\n[[internet_gateway]]\nid = \"igw-a\"\nvpc = \"subnet-a\"\n");
     assert_eq!(error_of(&src), "13:7: `subnet-a` is a subnet, not a vpc");
 }
@@ -211,7 +214,7 @@ routes = [
         [
             "19:12: 10.0.0.0/16 is already routed by the local route of vpc-a",
             "21:12: 192.0.2.0/24 is already routed in `rtb-a` (line 20)",
-            "22:12: 10.0.5.0/24 is more specific than the local route 10.0.0.0/16; AWS allows that only for a whole subnet's CIDR routed to a host (network interface)",
+            "22:12: 10.0.5.0/24 is more specific than the local route 10.0.0.0/16; AWS allows that only for a whole subnet's CIDR routed to a host (network interface) or a NAT gateway",
             "24:12: AWS does not allow routes to 169.254.168.0/24: it is inside 169.254.168.0/22, reserved for AWS services",
             "25:34: the local routes are implicit: do not write them (a route targets `blackhole`, an internet_gateway or a host)",
         ]
@@ -304,7 +307,7 @@ ingress = [{ proto = "all", sg = "sg-b" }]
     );
     assert_eq!(
         error_of(&src),
-        "22:34: security group `sg-b` belongs to vpc-b, but `sg-a` is in vpc-a (groups of another VPC are not supported)"
+        "22:34: security group `sg-b` belongs to vpc-b, but `sg-a` is in vpc-a (a rule may reference a group of its own VPC, or of a VPC peered with it in the same region)"
     );
 }
 

@@ -1,0 +1,236 @@
+//! NAT gateways' sessions: which inside address and port each translated
+//! connection came from, and which port of the NAT gateway it uses.
+//!
+//! AWS: a NAT gateway translates the source to its own address and picks a
+//! port from 1024–65535 per unique destination (IP, port, protocol); it holds
+//! up to 55,000 simultaneous connections to one destination, and forgets a
+//! connection idle for 350 s. ICMP echo is translated by its identifier (the
+//! destination of an echo has no port: it counts as port 0).
+//!
+//! vpcsim picks ports deterministically: per destination, the next free port
+//! after the last one handed out, from 1024 upward, wrapping. The table is
+//! bounded: when full it sweeps idle sessions, then refuses new connections
+//! (`nat-port-exhausted`), as it does when one destination has no port left.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use vpcsim_model::NatGatewayIdx;
+
+/// A NAT gateway forgets a connection idle this long.
+pub const NAT_IDLE_TIMEOUT: Duration = Duration::from_secs(350);
+/// AWS's limit of simultaneous connections to one destination, per address.
+pub const PORTS_PER_DESTINATION: u32 = 55_000;
+/// The lowest port a NAT gateway hands out.
+pub const FIRST_PORT: u16 = 1024;
+/// The default bound on sessions of one fabric (all NAT gateways).
+pub const DEFAULT_CAPACITY: usize = 1 << 20;
+
+/// Where translated connections go: per NAT gateway, protocol, remote address
+/// and port (0 for ICMP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Destination {
+    pub nat: NatGatewayIdx,
+    pub proto: u8,
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Session {
+    /// The inside address and port (or echo identifier) the connection came from.
+    inside: (IpAddr, u16),
+    expires: Duration,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PerDestination {
+    /// Sessions held (some may have expired but not yet been swept).
+    held: u32,
+    /// The port to try first next time.
+    next: u16,
+}
+
+/// The sessions of every NAT gateway of a fabric.
+#[derive(Clone, Debug)]
+pub struct NatTable {
+    /// (destination, inside address, inside port) → the NAT gateway's port.
+    out: FxHashMap<(Destination, IpAddr, u16), u16>,
+    /// (destination, the NAT gateway's port) → the session.
+    back: FxHashMap<(Destination, u16), Session>,
+    per_destination: FxHashMap<Destination, PerDestination>,
+    limit: u32,
+    capacity: usize,
+}
+
+impl Default for NatTable {
+    fn default() -> Self {
+        NatTable::new(PORTS_PER_DESTINATION, DEFAULT_CAPACITY)
+    }
+}
+
+impl NatTable {
+    /// A table allowing `limit` connections per destination (at most the
+    /// 64,512 ports of 1024–65535) and `capacity` sessions in all.
+    pub fn new(limit: u32, capacity: usize) -> NatTable {
+        let ports = u32::from(u16::MAX - FIRST_PORT) + 1;
+        NatTable {
+            out: FxHashMap::default(),
+            back: FxHashMap::default(),
+            per_destination: FxHashMap::default(),
+            limit: limit.clamp(1, ports),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Sessions held (including idle ones not swept yet).
+    pub fn len(&self) -> usize {
+        self.back.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.back.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.back.clear();
+        self.per_destination.clear();
+    }
+
+    /// The NAT gateway's port for a connection from `inside` to `dest`: the
+    /// session's if it has one (kept alive), else a new one. `None` when no
+    /// port is left for that destination (or the table is full).
+    pub fn outbound(&mut self, dest: Destination, inside: (IpAddr, u16), now: Duration) -> Option<u16> {
+        if let Some(&port) = self.out.get(&(dest, inside.0, inside.1)) {
+            match self.back.get_mut(&(dest, port)) {
+                Some(s) if s.expires > now && s.inside == inside => {
+                    s.expires = now + NAT_IDLE_TIMEOUT;
+                    return Some(port);
+                }
+                _ => self.remove(dest, port),
+            }
+        }
+        let held = self.per_destination.get(&dest).map_or(0, |d| d.held);
+        if held >= self.limit || self.back.len() >= self.capacity {
+            self.sweep(now);
+            let held = self.per_destination.get(&dest).map_or(0, |d| d.held);
+            if held >= self.limit || self.back.len() >= self.capacity {
+                return None;
+            }
+        }
+        let start = self.per_destination.get(&dest).map_or(FIRST_PORT, |d| d.next.max(FIRST_PORT));
+        let mut port = start;
+        loop {
+            match self.back.get(&(dest, port)) {
+                None => break,
+                Some(s) if s.expires <= now => {
+                    self.remove(dest, port);
+                    break;
+                }
+                Some(_) => {}
+            }
+            port = if port == u16::MAX { FIRST_PORT } else { port + 1 };
+            if port == start {
+                return None;
+            }
+        }
+        self.back.insert((dest, port), Session { inside, expires: now + NAT_IDLE_TIMEOUT });
+        self.out.insert((dest, inside.0, inside.1), port);
+        let d = self.per_destination.entry(dest).or_default();
+        d.held += 1;
+        d.next = if port == u16::MAX { FIRST_PORT } else { port + 1 };
+        Some(port)
+    }
+
+    /// The inside address and port of the session that uses `port` towards
+    /// `dest`, if it lives (kept alive).
+    pub fn inbound(&mut self, dest: Destination, port: u16, now: Duration) -> Option<(IpAddr, u16)> {
+        match self.back.get_mut(&(dest, port)) {
+            Some(s) if s.expires > now => {
+                s.expires = now + NAT_IDLE_TIMEOUT;
+                Some(s.inside)
+            }
+            Some(_) => {
+                self.remove(dest, port);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn remove(&mut self, dest: Destination, port: u16) {
+        if let Some(s) = self.back.remove(&(dest, port)) {
+            self.out.remove(&(dest, s.inside.0, s.inside.1));
+            if let Some(d) = self.per_destination.get_mut(&dest) {
+                d.held = d.held.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Forgets every idle session.
+    fn sweep(&mut self, now: Duration) {
+        let mut idle: Vec<(Destination, u16)> =
+            self.back.iter().filter(|(_, s)| s.expires <= now).map(|(k, _)| *k).collect();
+        // The order does not change the result, but keep it total anyway.
+        idle.sort_by_key(|(d, p)| (d.nat, d.proto, d.ip, d.port, *p));
+        for (dest, port) in idle {
+            self.remove(dest, port);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    fn dest(port: u16) -> Destination {
+        Destination { nat: NatGatewayIdx(0), proto: 6, ip: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)), port }
+    }
+
+    fn inside(port: u16) -> (IpAddr, u16) {
+        (IpAddr::V4(Ipv4Addr::new(10, 0, 2, 10)), port)
+    }
+
+    #[test]
+    fn ports_per_destination_from_1024() {
+        let mut nat = NatTable::default();
+        let t = Duration::ZERO;
+        assert_eq!(nat.outbound(dest(443), inside(40000), t), Some(1024));
+        assert_eq!(nat.outbound(dest(443), inside(40001), t), Some(1025));
+        // The same connection keeps its port; another destination starts over.
+        assert_eq!(nat.outbound(dest(443), inside(40000), t), Some(1024));
+        assert_eq!(nat.outbound(dest(80), inside(40000), t), Some(1024));
+        assert_eq!(nat.inbound(dest(443), 1025, t), Some(inside(40001)));
+        assert_eq!(nat.inbound(dest(443), 1026, t), None);
+    }
+
+    #[test]
+    fn exhaustion_then_idle_sessions_free_ports() {
+        let mut nat = NatTable::new(3, DEFAULT_CAPACITY);
+        let t = Duration::ZERO;
+        for p in 0..3 {
+            assert!(nat.outbound(dest(443), inside(40000 + p), t).is_some());
+        }
+        assert_eq!(nat.outbound(dest(443), inside(41000), t), None);
+        // Another destination is not affected.
+        assert!(nat.outbound(dest(8443), inside(41000), t).is_some());
+        let later = NAT_IDLE_TIMEOUT + Duration::from_secs(1);
+        assert_eq!(nat.inbound(dest(443), 1024, later), None, "idle for 350 s: forgotten");
+        assert_eq!(nat.outbound(dest(443), inside(41000), later), Some(1027));
+    }
+
+    #[test]
+    fn the_whole_port_range_wraps() {
+        let mut nat = NatTable::new(u32::MAX, DEFAULT_CAPACITY);
+        let t = Duration::ZERO;
+        for i in 0..64_512u32 {
+            let p = nat.outbound(dest(443), (IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), 1), t);
+            assert!(p.is_some(), "connection {i}");
+        }
+        assert_eq!(nat.outbound(dest(443), inside(2), t), None);
+    }
+}
