@@ -337,6 +337,7 @@ impl Fabric {
             nat,
             egress_flows,
             routed: 0,
+            after_gwlb: None,
             natted: false,
             detail: None,
         };
@@ -376,6 +377,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) natted: bool,
     /// Why the frame dropped, in words, for the trace (set only when tracing).
     pub(crate) detail: Option<String>,
+    /// The Gateway Load Balancer endpoint this frame just came back out of.
+    pub(crate) after_gwlb: Option<InterfaceEndpointIdx>,
 }
 
 pub(crate) type Hop<T = EniIdx> = Result<T, Drop>;
@@ -453,7 +456,7 @@ impl Cx<'_> {
     }
 
     /// A frame sent by an ENI in a subnet.
-    fn sent_in_subnet(&mut self, meta: &mut Meta, at: EniIdx, s: SubnetIdx) -> Hop {
+    pub(crate) fn sent_in_subnet(&mut self, meta: &mut Meta, at: EniIdx, s: SubnetIdx) -> Hop {
         let t = self.t;
         let eni = t.eni(at);
         if eni.source_dest_check && !eni.owns(meta.src) {
@@ -513,6 +516,20 @@ impl Cx<'_> {
                 }
                 self.nat_out(meta, n, s)
             }
+            RouteTarget::GwlbEndpoint(ep) => {
+                if self.after_gwlb == Some(ep) {
+                    // Straight back into the endpoint it came out of: a loop.
+                    return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
+                }
+                let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
+                    return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
+                };
+                if t.eni(eni).subnet() != Some(s) {
+                    self.nacl(meta, s, Direction::Egress)?;
+                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                }
+                self.enter_eni(meta, eni, Some(s))
+            }
             RouteTarget::EgressOnlyInternetGateway(g) => {
                 self.nacl(meta, s, Direction::Egress)?;
                 self.hop(meta, Component::Vpc(subnet.vpc))?;
@@ -562,6 +579,9 @@ impl Cx<'_> {
         }
         if state != EndpointState::Available {
             return Err(drop(DropReason::EndpointNotAvailable, at));
+        }
+        if t.interface_endpoint(ep).is_gwlb(t) {
+            return self.gwlb_in(meta, ep, eni);
         }
         if meta.proto != Protocol::TCP {
             // PrivateLink carries TCP only.
@@ -668,6 +688,9 @@ impl Cx<'_> {
     /// endpoint to the consumer. Anything else addressed to the node is not for
     /// it: the load balancer serves its endpoint service's endpoints only.
     fn load_balancer_back(&mut self, meta: &mut Meta, lb: LoadBalancerIdx) -> Hop {
+        if self.t.load_balancer(lb).kind == vpcsim_model::LoadBalancerKind::Gateway {
+            return self.gwlb_back(meta, lb);
+        }
         let at = Component::LoadBalancer(lb);
         self.cross(at);
         match self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now) {
@@ -935,8 +958,9 @@ impl Cx<'_> {
     fn security_groups(&mut self, meta: &Meta, eni: EniIdx, direction: Direction) -> Hop<()> {
         let t = self.t;
         let now = self.now;
-        // A network load balancer's nodes have no security groups.
-        if matches!(t.eni(eni).owner, EniOwner::LoadBalancer(_)) {
+        // Load balancer nodes and Gateway Load Balancer endpoints have no
+        // security groups: nothing to filter.
+        if !matches!(t.eni(eni).owner, EniOwner::Host(_)) && t.eni(eni).security_groups.is_empty() {
             return Ok(());
         }
         let key = FlowKey::new(eni, direction, meta);
@@ -1084,6 +1108,11 @@ impl Cx<'_> {
             answer: describe(&answer, query.qtype),
         });
         Verdict::Answered(at)
+    }
+
+    /// Whether a load balancer target fails its health checks.
+    pub(crate) fn target_down(&self, h: vpcsim_model::HostIdx) -> bool {
+        self.endpoints.targets_down.contains(&h)
     }
 
     /// Neighbour discovery, IPv6's ARP: the router answers solicitations for its

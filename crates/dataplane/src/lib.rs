@@ -22,6 +22,7 @@ pub mod endpoints;
 pub mod fabric;
 pub mod fib;
 pub mod filter;
+pub mod gwlb;
 pub mod nat;
 pub mod packet;
 pub mod resolver;

@@ -315,6 +315,17 @@ pub enum Step {
         name: String,
         answer: String,
     },
+    /// A Gateway Load Balancer wrapped the packet in GENEVE for an appliance.
+    Encapsulated {
+        at: Component,
+        appliance: EniIdx,
+        inner: Meta,
+    },
+    /// A Gateway Load Balancer took the packet back from GENEVE.
+    Decapsulated {
+        at: Component,
+        inner: Meta,
+    },
     /// The router sent an ICMP error back to the source.
     Bounced {
         eni: EniIdx,
@@ -391,6 +402,7 @@ fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
         RouteTarget::NatGateway(n) => t.nat_gateway(n).id.clone(),
         RouteTarget::EgressOnlyInternetGateway(g) => t.egress_only_internet_gateway(g).id.clone(),
         RouteTarget::Peering(p) => t.vpc_peering(p).id.clone(),
+        RouteTarget::GwlbEndpoint(ep) => t.interface_endpoint(ep).id.clone(),
     };
     format!("{dest} → {target}")
 }
@@ -421,6 +433,8 @@ impl Step {
             Step::Dropped { .. } => "dropped",
             Step::Bounced { .. } => "icmp-error",
             Step::Dns { .. } => "dns",
+            Step::Encapsulated { .. } => "geneve-encapsulated",
+            Step::Decapsulated { .. } => "geneve-decapsulated",
             Step::EndpointPolicy { .. } => "endpoint-policy",
             Step::NatTranslated { .. } => "nat",
             Step::Session { .. } => "session",
@@ -563,6 +577,14 @@ impl Step {
                     "the endpoint policy of {} {verb} {action} on {resource} for {principal} ({decided_by})",
                     endpoint.id(t)
                 )
+            }
+            Step::Encapsulated { at, appliance, inner } => format!(
+                "{} wraps {inner} in GENEVE (UDP 6081) for the appliance {}",
+                at.id(t),
+                eni_label(t, *appliance)
+            ),
+            Step::Decapsulated { at, inner } => {
+                format!("{} unwraps the GENEVE message from the appliance: {inner} goes on", at.id(t))
             }
             Step::Dns { eni, server, name, answer } => {
                 format!("the DNS server {server} answers {} about {name}: {answer}", eni_label(t, *eni))

@@ -182,13 +182,28 @@ fn host_label(t: &Topology, to: &Destination, dest: IpAddr) -> String {
     }
 }
 
-fn leg(record: &Record, source: EniIdx) -> Leg {
-    if record.from == source { Leg::Forward } else { Leg::Return }
+/// The leg a frame belongs to: sent by the source host, forward; by anyone
+/// else, return. A frame an appliance hands back to a Gateway Load Balancer
+/// belongs to the leg of the packet inside it.
+fn leg(t: &Topology, record: &Record, source: EniIdx) -> Leg {
+    let decapsulated = record.steps.iter().find_map(|s| match s {
+        vpcsim_dataplane::Step::Decapsulated { inner, .. } => Some(inner.src),
+        _ => None,
+    });
+    let forward = match decapsulated {
+        Some(src) => t.eni(source).owns(src),
+        None => record.from == source,
+    };
+    if forward { Leg::Forward } else { Leg::Return }
 }
 
 fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
+    let t = Arc::clone(&outcome.topology);
     for r in &outcome.records {
-        let leg = leg(r, source);
+        let leg = leg(&t, r, source);
+        // A frame delivered to an appliance wrapped in GENEVE is not what the
+        // destination saw.
+        let wrapped = r.steps.iter().any(|s| matches!(s, vpcsim_dataplane::Step::Encapsulated { .. }));
         if leg == Leg::Forward {
             for c in r.crossed() {
                 if !outcome.crossed.contains(&c) {
@@ -201,6 +216,7 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
                 outcome.crossed.push(d.at);
             }
             if outcome.seen_source.is_none()
+                && !wrapped
                 && let (Verdict::Deliver(_), Some(m)) = (r.verdict, r.delivered)
             {
                 outcome.seen_source = Some(m.src);
@@ -274,7 +290,7 @@ impl ProbeOutcome {
         let _ = writeln!(s, "result: {}", self.summary());
         let source = t.host(self.spec.from).eni;
         for r in &self.records {
-            let arrow = if leg(r, source) == Leg::Forward { "→ forward" } else { "← return" };
+            let arrow = if leg(t, r, source) == Leg::Forward { "→ forward" } else { "← return" };
             let _ = writeln!(s, "  {:>10.6}s {arrow}", r.time.as_secs_f64());
             for step in &r.steps {
                 let _ = writeln!(s, "      {}", step.render(t));

@@ -155,3 +155,28 @@ fn without_cross_zone_a_node_only_uses_targets_of_its_az() {
     let on = load(&text.replace("cross_zone = false", "cross_zone = true"));
     assert_eq!(probe(&on, "app", "orders.xyz.example.com", 443, 3).result, ExpectedResult::Connected);
 }
+
+#[test]
+fn a_gateway_load_balancer_sends_both_directions_through_one_appliance() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/gwlb-inspection.toml");
+    let t = load(&std::fs::read_to_string(path).unwrap());
+    for r in check(&t, SimConfig::default()) {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+    let o = probe(&t, "web", "db", 5432, 0);
+    assert_eq!(o.result, ExpectedResult::Connected);
+    let appliances: std::collections::BTreeSet<_> = o
+        .records
+        .iter()
+        .flat_map(|r| r.steps.iter())
+        .filter_map(|s| match s {
+            vpcsim_dataplane::Step::Encapsulated { appliance, .. } => Some(*appliance),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(appliances.len(), 1, "{}", o.render());
+    // The forward leg crossed the endpoint and the load balancer; the db saw web's own address.
+    assert_eq!(o.seen_source, Some("10.0.1.10".parse().unwrap()));
+    let ids: Vec<&str> = o.crossed.iter().map(|c| c.id(&t)).collect();
+    assert!(ids.contains(&"vpce-gwlb") && ids.contains(&"gwlb-firewalls"), "{ids:?}");
+}

@@ -125,6 +125,11 @@ impl TopologyGraph {
                     RouteTarget::NatGateway(n) => nats[n.index()],
                     RouteTarget::EgressOnlyInternetGateway(e) => eigws[e.index()],
                     RouteTarget::Peering(p) => peerings[p.index()],
+                    // Its ENI stands for it.
+                    RouteTarget::GwlbEndpoint(ep) => match t.interface_endpoint(ep).enis.first() {
+                        Some(e) => enis[e.index()],
+                        None => continue,
+                    },
                     RouteTarget::Local | RouteTarget::Blackhole => continue,
                 };
                 if g.find_edge(subnets[i], to).is_none() {

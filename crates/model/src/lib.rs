@@ -293,6 +293,9 @@ pub enum RouteTarget {
     EgressOnlyInternetGateway(EgressOnlyIgwIdx),
     /// A VPC peering connection: into the peer VPC, delivered by its local route.
     Peering(PeeringIdx),
+    /// A Gateway Load Balancer endpoint: the traffic goes, in GENEVE, to an
+    /// appliance behind the load balancer, and comes back to continue its way.
+    GwlbEndpoint(InterfaceEndpointIdx),
 }
 
 /// What a route matches.
@@ -549,6 +552,19 @@ pub struct EndpointService {
     /// `com.amazonaws.vpce.<region>.<id>`.
     pub service_name: String,
     pub region: String,
+}
+
+impl InterfaceEndpoint {
+    /// Whether this is a Gateway Load Balancer endpoint (a route target), by
+    /// its service's load balancer.
+    pub fn is_gwlb(&self, t: &Topology) -> bool {
+        match self.target {
+            EndpointTarget::EndpointService(es) => {
+                t.load_balancer(t.endpoint_service(es).load_balancer).kind == LoadBalancerKind::Gateway
+            }
+            EndpointTarget::AwsService(_) => false,
+        }
+    }
 }
 
 impl EndpointService {

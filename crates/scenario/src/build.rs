@@ -128,6 +128,8 @@ pub(crate) struct Builder<'a> {
     pub(crate) endpoint_enis: Vec<(EniOwner, SubnetIdx, Ipv4Addr)>,
     /// The AZs of each load balancer's nodes.
     pub(crate) lb_zones: Vec<Vec<String>>,
+    /// Routes to interface endpoints, checked once endpoints exist: (span, endpoint, route table's VPC).
+    pub(crate) gwlb_route_checks: Vec<(Range<usize>, usize, VpcIdx)>,
     /// NAT gateways, until their ENIs are made (`finish`).
     pub(crate) nat_plans: Vec<crate::gateways::NatPlan>,
     /// The VPC of each egress-only internet gateway (`None` where the file was wrong).
@@ -150,6 +152,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
         managed_lists: HashMap::new(),
         endpoint_enis: Vec::new(),
         lb_zones: Vec::new(),
+        gwlb_route_checks: Vec::new(),
         nat_plans: Vec::new(),
         eigw_vpc: Vec::new(),
     };
@@ -171,6 +174,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.load_balancers(raw);
     b.endpoint_services(raw);
     b.interface_endpoints(raw);
+    b.check_gwlb_routes();
     b.events(raw);
     b.security_group_rules(raw);
     b.traffic(raw);
@@ -1352,6 +1356,12 @@ impl<'a> Builder<'a> {
                 self.eigw_vpc[entry.index],
             ),
             Kind::VpcPeering => return self.peering_target(t, vpc, table),
+            Kind::InterfaceEndpoint => {
+                // Only a Gateway Load Balancer endpoint is a route target; that
+                // is known once endpoints are built (see `check_gwlb_routes`).
+                self.gwlb_route_checks.push((t.span(), entry.index, vpc));
+                return Some(RouteTarget::GwlbEndpoint(vpcsim_model::InterfaceEndpointIdx::from_index(entry.index)));
+            }
             Kind::GatewayEndpoint => {
                 let msg = format!(
                     "`{s}` is a gateway endpoint: it adds its own prefix-list route to the route tables it names (`route_tables`); a route cannot target it"
@@ -1398,9 +1408,11 @@ impl<'a> Builder<'a> {
             let s = self.t.subnet(*s);
             IpNet::V4(s.cidr) == net || s.ipv6_cidr.map(IpNet::V6) == Some(net)
         });
-        if !(whole_subnet && matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_))) {
+        if !(whole_subnet
+            && matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_) | RouteTarget::GwlbEndpoint(_)))
+        {
             let msg = format!(
-                "{net} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR routed to a host (network interface) or a NAT gateway"
+                "{net} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR routed to a host (network interface), a NAT gateway or a Gateway Load Balancer endpoint"
             );
             self.err(d.span(), msg);
         }
@@ -1435,17 +1447,19 @@ impl<'a> Builder<'a> {
         for (owner, subnet, ip) in std::mem::take(&mut self.endpoint_enis) {
             let eni = EniIdx::from_index(self.t.enis.len());
             let subnet_id = self.t.subnets[subnet.index()].id.clone();
-            let (id, security_groups, mtu) = match owner {
+            let (id, security_groups, mtu, source_dest_check) = match owner {
                 EniOwner::InterfaceEndpoint(ep) => {
+                    // A Gateway Load Balancer endpoint forwards others' traffic.
+                    let gwlb = self.t.interface_endpoints[ep.index()].is_gwlb(&self.t);
                     let endpoint = &mut self.t.interface_endpoints[ep.index()];
                     endpoint.enis.push(eni);
                     // PrivateLink's MTU.
-                    (format!("eni-{}-{subnet_id}", endpoint.id), endpoint.security_groups.clone(), 8500)
+                    (format!("eni-{}-{subnet_id}", endpoint.id), endpoint.security_groups.clone(), 8500, !gwlb)
                 }
                 EniOwner::LoadBalancer(lb) => {
                     let lb = &mut self.t.load_balancers[lb.index()];
                     lb.nodes.push(eni);
-                    (format!("eni-{}-{subnet_id}", lb.id), Vec::new(), 9001)
+                    (format!("eni-{}-{subnet_id}", lb.id), Vec::new(), 9001, true)
                 }
                 // Hosts' and NAT gateways' ENIs are made elsewhere.
                 EniOwner::Host(_) | EniOwner::NatGateway(_) => continue,
@@ -1459,7 +1473,7 @@ impl<'a> Builder<'a> {
                 ipv6: None,
                 public_ip: None,
                 security_groups,
-                source_dest_check: true,
+                source_dest_check,
                 mtu,
             });
         }

@@ -292,7 +292,21 @@ impl Builder<'_> {
             }
             subnets.push(subnet);
         }
+        let gwlb = matches!(target, EndpointTarget::EndpointService(es)
+            if self.t.load_balancer(self.t.endpoint_service(es).load_balancer).kind == LoadBalancerKind::Gateway);
+        if gwlb {
+            // A Gateway Load Balancer endpoint: a route target in one subnet, no security groups.
+            if r.subnets.len() != 1 {
+                self.err(r.id.span(), format!("Gateway Load Balancer endpoint `{id}` takes exactly one subnet"));
+                return None;
+            }
+            if let Some(sg) = r.security_groups.as_ref().and_then(|l| l.first()) {
+                self.err(sg.span(), "a Gateway Load Balancer endpoint has no security groups");
+                return None;
+            }
+        }
         let security_groups: Vec<SgIdx> = match &r.security_groups {
+            None if gwlb => Vec::new(),
             // The VPC's default group, as AWS does.
             None => vec![self.t.vpc(vpc).default_security_group],
             Some(list) => list
@@ -416,11 +430,7 @@ impl Builder<'_> {
         let id = r.id.get_ref().clone();
         let kind = match r.kind.as_ref().map(|k| k.get_ref().as_str()) {
             None | Some("network") => LoadBalancerKind::Network,
-            Some("gateway") => {
-                let span = r.kind.as_ref().map_or(r.id.span(), |k| k.span());
-                self.err(span, "gateway load balancers are not supported yet by this version of vpcsim");
-                return None;
-            }
+            Some("gateway") => LoadBalancerKind::Gateway,
             Some(other) => {
                 let span = r.kind.as_ref().map_or(r.id.span(), |k| k.span());
                 self.err(span, format!("unknown load balancer type `{other}`, expected `network` or `gateway`"));
@@ -457,6 +467,21 @@ impl Builder<'_> {
         let mut listeners = Vec::new();
         for l in &r.listeners {
             let raw = l.get_ref();
+            if kind == LoadBalancerKind::Gateway {
+                // A Gateway Load Balancer takes every packet (IP, all ports) and
+                // speaks GENEVE (UDP 6081) to its appliances.
+                let mut targets = Vec::new();
+                for t in &raw.targets {
+                    let Some(h) = self.resolve(t, Kind::Host).map(HostIdx::from_index) else { continue };
+                    if self.host_vpc(h.index()) != Some(vpc) {
+                        self.err(t.span(), format!("target `{}` is not in the load balancer's VPC", t.get_ref()));
+                        continue;
+                    }
+                    targets.push(h);
+                }
+                listeners.push(LbListener { proto: Protocol::All, port: 6081, targets, target_port: 6081 });
+                continue;
+            }
             let proto = raw.proto.as_ref().map_or("tcp", |p| p.get_ref().as_str());
             if proto != "tcp" {
                 let span = raw.proto.as_ref().map_or(l.span(), |p| p.span());
@@ -470,7 +495,15 @@ impl Builder<'_> {
                     None
                 }
             };
-            let Some(listen_port) = port(self, &raw.port) else { continue };
+            let Some(listen_port) = (match &raw.port {
+                Some(p) => port(self, p),
+                None => {
+                    self.err(l.span(), "a network load balancer listener needs `port`");
+                    None
+                }
+            }) else {
+                continue;
+            };
             let target_port = match &raw.target_port {
                 Some(t) => port(self, t),
                 None => Some(listen_port),
@@ -574,5 +607,26 @@ impl Builder<'_> {
         }
         // In time order; equal times keep the file's order.
         self.t.events.sort_by_key(|e| e.at);
+    }
+}
+
+impl Builder<'_> {
+    /// A route may target an interface endpoint only when it is a Gateway Load
+    /// Balancer endpoint of the route table's VPC.
+    pub(crate) fn check_gwlb_routes(&mut self) {
+        for (span, ep, vpc) in std::mem::take(&mut self.gwlb_route_checks) {
+            let Some(endpoint) = self.t.interface_endpoints.get(ep) else { continue };
+            if !endpoint.is_gwlb(&self.t) {
+                let msg = format!(
+                    "`{}` is an interface endpoint; only a Gateway Load Balancer endpoint can be a route target",
+                    endpoint.id
+                );
+                self.err(span, msg);
+            } else if endpoint.vpc != vpc {
+                let msg =
+                    format!("route to a target in another VPC: `{}` is in {}", endpoint.id, self.vpc_id(endpoint.vpc));
+                self.err(span, msg);
+            }
+        }
     }
 }

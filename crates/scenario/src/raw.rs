@@ -124,7 +124,7 @@ pub(crate) struct RawNatGateway {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawListener {
     pub proto: Option<S<String>>,
-    pub port: S<i64>,
+    pub port: Option<S<i64>>,
     #[serde(default)]
     pub targets: Vec<S<String>>,
     pub target_port: Option<S<i64>>,

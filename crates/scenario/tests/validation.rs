@@ -214,7 +214,7 @@ routes = [
         [
             "19:12: 10.0.0.0/16 is already routed by the local route of vpc-a",
             "21:12: 192.0.2.0/24 is already routed in `rtb-a` (line 20)",
-            "22:12: 10.0.5.0/24 is more specific than the local route 10.0.0.0/16; AWS allows that only for a whole subnet's CIDR routed to a host (network interface) or a NAT gateway",
+            "22:12: 10.0.5.0/24 is more specific than the local route 10.0.0.0/16; AWS allows that only for a whole subnet's CIDR routed to a host (network interface), a NAT gateway or a Gateway Load Balancer endpoint",
             "24:12: AWS does not allow routes to 169.254.168.0/24: it is inside 169.254.168.0/22, reserved for AWS services",
             "25:34: the local routes are implicit: do not write them (a route targets `blackhole`, an internet_gateway or a host)",
         ]
@@ -641,12 +641,23 @@ fn an_interface_endpoint_needs_subnets_and_a_known_service() {
 fn load_balancer_and_endpoint_service_errors() {
     let src = with_base("\n[[load_balancer]]\nid = \"nlb-a\"\ntype = \"network\"\n");
     assert_eq!(error_of(&src), "12:6: load balancer `nlb-a` needs `subnets` (one per AZ)");
-    let src = with_base("\n[[load_balancer]]\nid = \"gwlb-a\"\ntype = \"gateway\"\nsubnets = [\"subnet-a\"]\n");
-    assert_eq!(error_of(&src), "13:8: gateway load balancers are not supported yet by this version of vpcsim");
+    let src = with_base("\n[[load_balancer]]\nid = \"lb-a\"\ntype = \"classic\"\nsubnets = [\"subnet-a\"]\n");
+    assert_eq!(error_of(&src), "13:8: unknown load balancer type `classic`, expected `network` or `gateway`");
     let src = with_base(
         "\n[[load_balancer]]\nid = \"nlb-a\"\nsubnets = [\"subnet-a\"]\nlisteners = [{ port = 443, targets = [\"ghost\"] }]\n",
     );
     assert_eq!(error_of(&src), "14:39: unknown host `ghost`");
     let src = with_base("\n[[event]]\nat = \"2s\"\naction = \"explode\"\nendpoint = \"x\"\n");
     assert!(error_of(&src).starts_with("13:10: unknown event action `explode`"), "{}", error_of(&src));
+}
+
+#[test]
+fn a_route_targets_only_gateway_load_balancer_endpoints() {
+    let src = with_base(
+        "\n[[route_table]]\nid = \"rtb-a\"\nvpc = \"vpc-a\"\nroutes = [{ dest = \"0.0.0.0/0\", target = \"vpce-kms\" }]\n\n[[interface_endpoint]]\nid = \"vpce-kms\"\nvpc = \"vpc-a\"\nservice = \"kms\"\nsubnets = [\"subnet-a\"]\n",
+    );
+    assert_eq!(
+        error_of(&src),
+        "14:42: `vpce-kms` is an interface endpoint; only a Gateway Load Balancer endpoint can be a route target"
+    );
 }
