@@ -321,6 +321,7 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
             let name = match segment {
                 Segment::Subnet(s) => t.subnet(*s).id.replace('/', "_"),
                 Segment::Internet => "internet".to_string(),
+                Segment::OnPrem(o) => t.onprem(*o).id.clone(),
             };
             let path = dir.join(format!("{name}.pcap"));
             std::fs::write(&path, capture.bytes())

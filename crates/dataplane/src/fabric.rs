@@ -105,6 +105,8 @@ pub(crate) struct Addresses {
     internet: FxHashMap<IpAddr, InternetOwner>,
     /// VPC IPv6 CIDRs: globally routable, reached through the VPC's internet gateway.
     vpc_ipv6: Vec<(Ipv6Net, VpcIdx)>,
+    /// On-premises hosts' addresses, per on-premises network.
+    pub(crate) onprem: FxHashMap<(vpcsim_model::OnPremIdx, IpAddr), EniIdx>,
 }
 
 /// A flow that a gateway endpoint carried to its service: the service's replies
@@ -184,6 +186,9 @@ impl Fabric {
                     if let Some(v6) = eni.ipv6 {
                         addresses.internet.insert(IpAddr::V6(v6), InternetOwner::Host(e));
                     }
+                }
+                Attachment::OnPrem(o) => {
+                    addresses.onprem.insert((o, IpAddr::V4(eni.ipv4)), e);
                 }
             }
         }
@@ -412,6 +417,7 @@ impl Cx<'_> {
         let result = match eni.attachment {
             Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
             Attachment::Internet => self.sent_on_internet(&mut meta, at),
+            Attachment::OnPrem(o) => self.sent_on_premises(&mut meta, at, o),
         };
         match result {
             Ok(to) => Verdict::Deliver(to),
@@ -540,6 +546,16 @@ impl Cx<'_> {
                 self.hop(meta, Component::Vpc(subnet.vpc))?;
                 self.peering_out(meta, p, subnet.vpc)
             }
+            RouteTarget::TransitGateway(tg) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.tgw_from_vpc(meta, tg, s)
+            }
+            RouteTarget::VpnGateway(g) => {
+                self.nacl(meta, s, Direction::Egress)?;
+                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.vgw_out(meta, g)
+            }
         }
     }
 
@@ -550,6 +566,10 @@ impl Cx<'_> {
         let t = self.t;
         let at = Component::GatewayEndpoint(ep);
         self.cross(at);
+        if !self.addresses.vpc.contains_key(&(vpc, meta.src)) {
+            // Not from inside the VPC: a transit gateway, a VPN (AWS).
+            return Err(drop(DropReason::NotReachableVia, at));
+        }
         let service = t.gateway_endpoint(ep).service;
         let to = match self.addresses.internet.get(&meta.dst) {
             Some(&InternetOwner::Host(to)) if service_of(t, to) == Some(service) => to,
@@ -1027,6 +1047,7 @@ impl Cx<'_> {
                 }
             }
             Attachment::Internet => (arp.target_ip != eni.ipv4).then_some(INTERNET_ROUTER_MAC),
+            Attachment::OnPrem(o) => (arp.target_ip != eni.ipv4).then_some(t.onprem(o).router_mac),
         };
         match mac {
             Some(mac) => {
@@ -1063,6 +1084,8 @@ impl Cx<'_> {
                         .is_some_and(|a| self.addresses.vpc_ipv6.iter().any(|(n, _)| n.contains(&a)));
                 (!owned).then_some(None)
             }
+            // The on-premises router resolves like the internet's resolver.
+            Attachment::OnPrem(o) => (meta.dst == IpAddr::V4(t.onprem(o).router_ip())).then_some(None),
         }
     }
 
@@ -1084,6 +1107,7 @@ impl Cx<'_> {
         let router_mac = match eni.attachment {
             Attachment::Subnet(s) => t.subnet(s).router_mac,
             Attachment::Internet => INTERNET_ROUTER_MAC,
+            Attachment::OnPrem(o) => t.onprem(o).router_mac,
         };
         let mut asker = [0; 6];
         asker.copy_from_slice(&frame[6..12]);
@@ -1143,6 +1167,8 @@ impl Cx<'_> {
                 }
             }
             Attachment::Internet => (eni.ipv6 != Some(target)).then_some((INTERNET_ROUTER_MAC, true)),
+            // On-premises networks are IPv4 only.
+            Attachment::OnPrem(_) => None,
         };
         let Some((mac, router)) = answer else {
             return Verdict::Absorbed;
@@ -1186,7 +1212,7 @@ fn flow_hash(meta: &Meta) -> u64 {
 
 /// Route lookups one frame may make (an instance's subnet, a NAT gateway's
 /// subnet, ...): more is a routing loop, dropped as `no-route`.
-const MAX_ROUTE_LOOKUPS: u8 = 8;
+pub(crate) const MAX_ROUTE_LOOKUPS: u8 = 8;
 
 fn opposite(d: Direction) -> Direction {
     match d {

@@ -14,6 +14,7 @@
 //! - `fabric`: the pipeline itself, in AWS's order.
 //! - `beyond`: NAT gateways, egress-only internet gateways, peering
 //!   connections, as steps of that pipeline; `nat`: NAT gateways' sessions.
+//! - `tgw`: transit gateways, VPN gateways and on-premises networks.
 //! - `trace`: drop reasons, components, and the decision trace.
 
 pub mod beyond;
@@ -26,6 +27,7 @@ pub mod gwlb;
 pub mod nat;
 pub mod packet;
 pub mod resolver;
+pub mod tgw;
 pub mod trace;
 
 pub use fabric::{Counters, EndpointRef, Fabric, Verdict};

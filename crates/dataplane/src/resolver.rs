@@ -9,11 +9,13 @@
 //! hostnames (`ec2-54-0-0-10.compute-1.amazonaws.com`,
 //! `ec2-...<region>.compute.amazonaws.com`), which answer the private address
 //! inside the instance's own VPC (private DNS on) and the public one elsewhere.
+//! Before all of these, the private hosted zones (`[[dns_zone]]`) associated
+//! with the asker's VPC answer the names they cover.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vpcsim_dns::Answer;
-use vpcsim_model::{Attachment, EndpointState, EndpointTarget, Topology, VpcIdx};
+use vpcsim_model::{Attachment, DnsRecordData, EndpointState, EndpointTarget, Topology, VpcIdx};
 
 /// The resolver's link-local address, in every VPC.
 pub const LINK_LOCAL_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
@@ -39,6 +41,11 @@ pub fn lookup(
     from_az: Option<&str>,
     name: &str,
 ) -> Answer {
+    if let Some(vpc) = from
+        && let Some(answer) = zone_answer(t, states, vpc, from_az, name)
+    {
+        return answer;
+    }
     let private_dns = from.is_some_and(|v| t.vpc(v).private_dns);
     for (i, ep) in t.interface_endpoints.iter().enumerate() {
         // An endpoint's names live until it is Deleted, whatever its state.
@@ -84,6 +91,38 @@ pub fn lookup(
     Answer::NxDomain
 }
 
+/// The answer of the private hosted zones associated with `vpc` (the most
+/// specific zone that covers `name`): its records of that name, NXDOMAIN when
+/// it has none (a private zone hides the public names below it, as in
+/// Route 53). `None` when no associated zone covers the name.
+fn zone_answer(
+    t: &Topology,
+    states: &[EndpointState],
+    vpc: VpcIdx,
+    from_az: Option<&str>,
+    name: &str,
+) -> Option<Answer> {
+    let zone = t.dns_zones.iter().filter(|z| z.vpcs.contains(&vpc) && z.covers(name)).max_by_key(|z| z.name.len())?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    let mut found = false;
+    for r in zone.records.iter().filter(|r| r.name == name) {
+        found = true;
+        match &r.data {
+            DnsRecordData::A(v4) => ips.extend(v4.iter().map(|&a| IpAddr::V4(a))),
+            DnsRecordData::Aaaa(v6) => ips.extend(v6.iter().map(|&a| IpAddr::V6(a))),
+            DnsRecordData::Alias(ep) => {
+                if states.get(ep.index()) == Some(&EndpointState::Deleted) {
+                    continue;
+                }
+                let mut enis: Vec<_> = t.interface_endpoint(*ep).enis.iter().map(|&e| t.eni(e)).collect();
+                enis.sort_by_key(|e| e.subnet().map(|s| Some(t.subnet(s).az.as_str()) != from_az));
+                ips.extend(enis.iter().map(|e| IpAddr::V4(e.ipv4)));
+            }
+        }
+    }
+    Some(if found && !ips.is_empty() { addresses(ips) } else { Answer::NxDomain })
+}
+
 fn addresses(ips: impl IntoIterator<Item = IpAddr>) -> Answer {
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
     for ip in ips {
@@ -98,7 +137,7 @@ fn addresses(ips: impl IntoIterator<Item = IpAddr>) -> Answer {
 fn eni_vpc(t: &Topology, eni: &vpcsim_model::Eni) -> Option<VpcIdx> {
     match eni.attachment {
         Attachment::Subnet(s) => Some(t.subnet(s).vpc),
-        Attachment::Internet => None,
+        Attachment::Internet | Attachment::OnPrem(_) => None,
     }
 }
 

@@ -149,6 +149,14 @@ pub enum Component {
     NatGateway(NatGatewayIdx),
     EgressOnlyInternetGateway(EgressOnlyIgwIdx),
     Peering(PeeringIdx),
+    TransitGateway(vpcsim_model::TransitGatewayIdx),
+    /// A transit gateway attachment (its ENIs in a VPC, or its VPN side).
+    TgwAttachment(vpcsim_model::TgwAttachmentIdx),
+    TgwRouteTable(vpcsim_model::TgwRouteTableIdx),
+    VpnGateway(vpcsim_model::VpnGatewayIdx),
+    VpnConnection(vpcsim_model::VpnConnectionIdx),
+    /// The router of an on-premises network.
+    OnPrem(vpcsim_model::OnPremIdx),
 }
 
 impl Component {
@@ -172,6 +180,12 @@ impl Component {
             Component::NatGateway(n) => &t.nat_gateway(n).id,
             Component::EgressOnlyInternetGateway(g) => &t.egress_only_internet_gateway(g).id,
             Component::Peering(p) => &t.vpc_peering(p).id,
+            Component::TransitGateway(g) => &t.transit_gateway(g).id,
+            Component::TgwAttachment(a) => &t.tgw_attachment(a).id,
+            Component::TgwRouteTable(r) => &t.tgw_route_table(r).id,
+            Component::VpnGateway(g) => &t.vpn_gateway(g).id,
+            Component::VpnConnection(c) => &t.vpn_connection(c).id,
+            Component::OnPrem(o) => &t.onprem(o).id,
         }
     }
 
@@ -185,6 +199,13 @@ impl Component {
                     || t.eni_owner_id(e) == id
                     || (matches!(self, Component::SecurityGroups(_))
                         && eni.security_groups.iter().any(|&sg| t.security_group(sg).id == id))
+            }
+            // A transit gateway's parts answer to the transit gateway's id too.
+            Component::TgwAttachment(a) => {
+                self.id(t) == id || t.transit_gateway(t.tgw_attachment(a).transit_gateway).id == id
+            }
+            Component::TgwRouteTable(r) => {
+                self.id(t) == id || t.transit_gateway(t.tgw_route_table(r).transit_gateway).id == id
             }
             _ => self.id(t) == id,
         }
@@ -347,6 +368,14 @@ pub enum Step {
     Session {
         at: Component,
     },
+    /// A transit gateway route-table lookup: the winning route (index into
+    /// the table's routes) and the other routes that matched but lost.
+    TgwRouteLookup {
+        table: vpcsim_model::TgwRouteTableIdx,
+        dest: IpAddr,
+        winner: Option<usize>,
+        beaten: Vec<usize>,
+    },
 }
 
 /// The trace of one frame. Recording is off unless asked for: the hot path
@@ -403,6 +432,8 @@ fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
         RouteTarget::EgressOnlyInternetGateway(g) => t.egress_only_internet_gateway(g).id.clone(),
         RouteTarget::Peering(p) => t.vpc_peering(p).id.clone(),
         RouteTarget::GwlbEndpoint(ep) => t.interface_endpoint(ep).id.clone(),
+        RouteTarget::TransitGateway(g) => t.transit_gateway(g).id.clone(),
+        RouteTarget::VpnGateway(g) => t.vpn_gateway(g).id.clone(),
     };
     format!("{dest} → {target}")
 }
@@ -438,6 +469,7 @@ impl Step {
             Step::EndpointPolicy { .. } => "endpoint-policy",
             Step::NatTranslated { .. } => "nat",
             Step::Session { .. } => "session",
+            Step::TgwRouteLookup { .. } => "tgw-route-lookup",
         }
     }
 
@@ -549,6 +581,24 @@ impl Step {
                     }
                 }
             }
+            Step::TgwRouteLookup { table, dest, winner, beaten } => {
+                let tb = &t.tgw_route_table(*table).id;
+                match winner {
+                    None => format!("TGW route table {tb}: no route matches {dest}"),
+                    Some(w) => {
+                        let mut s = format!("TGW route table {tb}: {dest} matches {}", tgw_route_label(t, *table, *w));
+                        if !beaten.is_empty() {
+                            let others: Vec<String> = beaten.iter().map(|&b| tgw_route_label(t, *table, b)).collect();
+                            let _ = write!(
+                                s,
+                                " (longest prefix wins; a static route beats a propagated one of the same prefix) over {}",
+                                others.join(", ")
+                            );
+                        }
+                        s
+                    }
+                }
+            }
             Step::Session { at } => {
                 format!("{} matches a connection it opened on the way out, so the reply comes back in", at.id(t))
             }
@@ -605,6 +655,20 @@ impl Step {
                 }
                 s
             }
+        }
+    }
+}
+
+fn tgw_route_label(t: &Topology, table: vpcsim_model::TgwRouteTableIdx, i: usize) -> String {
+    let route = &t.tgw_route_table(table).routes[i];
+    let origin = match route.origin {
+        vpcsim_model::TgwRouteOrigin::Static => "static",
+        vpcsim_model::TgwRouteOrigin::Propagated => "propagated",
+    };
+    match route.target {
+        vpcsim_model::TgwRouteTarget::Blackhole => format!("{} → blackhole ({origin})", route.dest),
+        vpcsim_model::TgwRouteTarget::Attachment(a) => {
+            format!("{} → {} ({origin})", route.dest, t.tgw_attachment(a).id)
         }
     }
 }

@@ -168,7 +168,9 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
 fn default_principal(t: &Topology, from: HostIdx) -> String {
     let account = match t.eni(t.host(from).eni).attachment {
         vpcsim_model::Attachment::Subnet(s) => t.vpc(t.subnet(s).vpc).account.clone(),
-        vpcsim_model::Attachment::Internet => vpcsim_model::DEFAULT_ACCOUNT.to_string(),
+        vpcsim_model::Attachment::Internet | vpcsim_model::Attachment::OnPrem(_) => {
+            vpcsim_model::DEFAULT_ACCOUNT.to_string()
+        }
     };
     format!("arn:aws:iam::{account}:root")
 }

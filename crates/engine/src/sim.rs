@@ -64,11 +64,12 @@ impl Record {
     }
 }
 
-/// A pcap segment: each subnet, and the internet.
+/// A pcap segment: each subnet, the internet, each on-premises network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Segment {
     Subnet(vpcsim_model::SubnetIdx),
     Internet,
+    OnPrem(vpcsim_model::OnPremIdx),
 }
 
 #[derive(Debug)]
@@ -437,6 +438,7 @@ impl Sim {
         let segment = match self.topology.eni(eni).attachment {
             Attachment::Subnet(s) => Segment::Subnet(s),
             Attachment::Internet => Segment::Internet,
+            Attachment::OnPrem(o) => Segment::OnPrem(o),
         };
         self.captures.entry(segment).or_default().push(self.now, frame);
     }

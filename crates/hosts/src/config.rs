@@ -78,6 +78,13 @@ impl HostConfig {
                     if ipv4.0.is_unspecified() { ipv6.map(|v| IpAddr::V6(v.2)) } else { Some(IpAddr::V4(ipv4.2)) };
                 (ipv4, ipv6, dns)
             }
+            // An on-premises host: the network's CIDR, its router (base + 1)
+            // as gateway and DNS server.
+            Attachment::OnPrem(o) => {
+                let net = topology.onprem(o);
+                let router = net.router_ip();
+                ((eni.ipv4, net.cidr.prefix_len(), router), None, Some(IpAddr::V4(router)))
+            }
         };
         HostConfig {
             name: h.id.clone(),

@@ -21,6 +21,10 @@ pub enum Node {
     NatGateway(NatGatewayIdx),
     EgressOnlyInternetGateway(EgressOnlyIgwIdx),
     Peering(PeeringIdx),
+    TransitGateway(crate::TransitGatewayIdx),
+    VpnGateway(crate::VpnGatewayIdx),
+    /// An on-premises network.
+    OnPrem(crate::OnPremIdx),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +103,33 @@ impl TopologyGraph {
                 n
             })
             .collect();
+        let tgws: Vec<NodeIndex> = (0..t.transit_gateways.len())
+            .map(|i| g.add_node(Node::TransitGateway(crate::TransitGatewayIdx::from_index(i))))
+            .collect();
+        for a in &t.tgw_attachments {
+            if let crate::TgwAttachmentKind::Vpc { vpc, .. } = a.kind {
+                g.add_edge(tgws[a.transit_gateway.index()], vpcs[vpc.index()], Link::Attached);
+            }
+        }
+        let vgws: Vec<NodeIndex> = t
+            .vpn_gateways
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let n = g.add_node(Node::VpnGateway(crate::VpnGatewayIdx::from_index(i)));
+                g.add_edge(n, vpcs[v.vpc.index()], Link::Attached);
+                n
+            })
+            .collect();
+        let onprems: Vec<NodeIndex> =
+            (0..t.onprems.len()).map(|i| g.add_node(Node::OnPrem(crate::OnPremIdx::from_index(i)))).collect();
+        for c in &t.vpn_connections {
+            let to = match c.gateway {
+                crate::VpnTerminal::VpnGateway(v) => vgws[v.index()],
+                crate::VpnTerminal::TransitGateway(tg) => tgws[tg.index()],
+            };
+            g.add_edge(onprems[c.onprem.index()], to, Link::Attached);
+        }
         let enis: Vec<NodeIndex> = t
             .enis
             .iter()
@@ -108,6 +139,7 @@ impl TopologyGraph {
                 let to = match eni.attachment {
                     Attachment::Subnet(s) => subnets[s.index()],
                     Attachment::Internet => internet,
+                    Attachment::OnPrem(o) => onprems[o.index()],
                 };
                 g.add_edge(n, to, Link::Attached);
                 n
@@ -130,6 +162,8 @@ impl TopologyGraph {
                         Some(e) => enis[e.index()],
                         None => continue,
                     },
+                    RouteTarget::TransitGateway(tg) => tgws[tg.index()],
+                    RouteTarget::VpnGateway(v) => vgws[v.index()],
                     RouteTarget::Local | RouteTarget::Blackhole => continue,
                 };
                 if g.find_edge(subnets[i], to).is_none() {

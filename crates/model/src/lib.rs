@@ -112,6 +112,13 @@ pub struct Topology {
     pub vpc_peerings: Vec<VpcPeering>,
     pub flows: Vec<Flow>,
     pub expectations: Vec<Expectation>,
+    pub transit_gateways: Vec<TransitGateway>,
+    pub tgw_attachments: Vec<TgwAttachment>,
+    pub tgw_route_tables: Vec<TgwRouteTable>,
+    pub onprems: Vec<OnPrem>,
+    pub vpn_gateways: Vec<VpnGateway>,
+    pub vpn_connections: Vec<VpnConnection>,
+    pub dns_zones: Vec<DnsZone>,
 }
 
 impl Topology {
@@ -296,6 +303,10 @@ pub enum RouteTarget {
     /// A Gateway Load Balancer endpoint: the traffic goes, in GENEVE, to an
     /// appliance behind the load balancer, and comes back to continue its way.
     GwlbEndpoint(InterfaceEndpointIdx),
+    /// A transit gateway, through the VPC's attachment subnet in the source's AZ.
+    TransitGateway(TransitGatewayIdx),
+    /// A virtual private gateway: over its VPN connection to on-premises.
+    VpnGateway(VpnGatewayIdx),
 }
 
 /// What a route matches.
@@ -391,6 +402,8 @@ pub enum Attachment {
     Subnet(SubnetIdx),
     /// The public internet, outside every VPC.
     Internet,
+    /// An on-premises network (an address space of its own).
+    OnPrem(OnPremIdx),
 }
 
 /// What an ENI belongs to.
@@ -430,7 +443,7 @@ impl Eni {
     pub fn subnet(&self) -> Option<SubnetIdx> {
         match self.attachment {
             Attachment::Subnet(s) => Some(s),
-            Attachment::Internet => None,
+            Attachment::Internet | Attachment::OnPrem(_) => None,
         }
     }
 
@@ -705,3 +718,6 @@ pub const INTERNET_GATEWAY_MTU: u16 = 1500;
 
 /// The MAC address of the internet's router, as internet hosts see it.
 pub const INTERNET_ROUTER_MAC: [u8; 6] = [0x02, 0x02, 0, 0, 0, 1];
+
+mod transit;
+pub use transit::*;

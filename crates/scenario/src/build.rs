@@ -46,6 +46,13 @@ pub(crate) enum Kind {
     VpcPeering,
     /// A table of the contract this version does not simulate yet.
     Unsupported(&'static str),
+    TransitGateway,
+    TgwAttachment,
+    TgwRouteTable,
+    OnPrem,
+    VpnGateway,
+    VpnConnection,
+    DnsZone,
 }
 
 impl Kind {
@@ -67,6 +74,13 @@ impl Kind {
             Kind::EgressOnlyInternetGateway => "egress_only_internet_gateway",
             Kind::VpcPeering => "vpc_peering",
             Kind::Unsupported(t) => t,
+            Kind::TransitGateway => "transit_gateway",
+            Kind::TgwAttachment => "tgw_attachment",
+            Kind::TgwRouteTable => "tgw_route_table",
+            Kind::OnPrem => "onprem",
+            Kind::VpnGateway => "vpn_gateway",
+            Kind::VpnConnection => "vpn_connection",
+            Kind::DnsZone => "dns_zone",
         }
     }
 }
@@ -87,12 +101,12 @@ pub(crate) struct IdEntry {
 }
 
 /// What a host will become once every address is known.
-struct HostPlan {
-    id: String,
-    attachment: Option<Attachment>,
+pub(crate) struct HostPlan {
+    pub(crate) id: String,
+    pub(crate) attachment: Option<Attachment>,
     /// The VPC of its subnet.
     vpc: Option<VpcIdx>,
-    ipv4: Option<Ipv4Addr>,
+    pub(crate) ipv4: Option<Ipv4Addr>,
     ipv6: Option<Ipv6Addr>,
     public_ip: Option<Ipv4Addr>,
     security_groups: Vec<SgIdx>,
@@ -134,6 +148,8 @@ pub(crate) struct Builder<'a> {
     pub(crate) nat_plans: Vec<crate::gateways::NatPlan>,
     /// The VPC of each egress-only internet gateway (`None` where the file was wrong).
     pub(crate) eigw_vpc: Vec<Option<VpcIdx>>,
+    /// Transit gateways, VPN gateways, on-premises networks (`transit.rs`).
+    pub(crate) transit: crate::transit::TransitState,
 }
 
 pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<Diagnostic>> {
@@ -155,6 +171,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
         gwlb_route_checks: Vec::new(),
         nat_plans: Vec::new(),
         eigw_vpc: Vec::new(),
+        transit: Default::default(),
     };
     b.top_level(raw);
     b.register_ids(raw);
@@ -167,6 +184,8 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.subnets(raw);
     b.egress_only_gateways(raw);
     b.peerings(raw);
+    b.onprems(raw);
+    b.transit(raw);
     b.hosts(raw);
     b.routes(raw);
     b.services(raw);
@@ -175,6 +194,7 @@ pub(crate) fn build(raw: &RawScenario, map: &SourceMap) -> Result<Topology, Vec<
     b.endpoint_services(raw);
     b.interface_endpoints(raw);
     b.check_gwlb_routes();
+    b.dns_zones(raw);
     b.events(raw);
     b.security_group_rules(raw);
     b.traffic(raw);
@@ -232,7 +252,7 @@ impl<'a> Builder<'a> {
 
     // ---- ids ----------------------------------------------------------------
 
-    fn register(&mut self, id: &Spanned<String>, kind: Kind, index: usize) {
+    pub(crate) fn register(&mut self, id: &Spanned<String>, kind: Kind, index: usize) {
         if id.get_ref().is_empty() {
             self.err(id.span(), "an id must not be empty");
             return;
@@ -306,6 +326,7 @@ impl<'a> Builder<'a> {
         for (i, r) in raw.vpc_peering.iter().enumerate() {
             self.register(&r.id, Kind::VpcPeering, i);
         }
+        self.register_transit_ids(raw);
         for (table, entries) in raw.unsupported() {
             for entry in entries {
                 self.err(entry.span(), format!("`[[{table}]]` is not supported yet by this version of vpcsim"));
@@ -1016,7 +1037,7 @@ impl<'a> Builder<'a> {
             }
         }
         if let Some(o) = &r.onprem {
-            self.err(o.span(), "hosts on premises (`onprem`) are not supported yet by this version of vpcsim");
+            self.onprem_host(r, o, &mut plan, line);
             return plan;
         }
         let on_internet = r.internet.as_ref().is_some_and(|i| *i.get_ref());
@@ -1362,6 +1383,8 @@ impl<'a> Builder<'a> {
                 self.gwlb_route_checks.push((t.span(), entry.index, vpc));
                 return Some(RouteTarget::GwlbEndpoint(vpcsim_model::InterfaceEndpointIdx::from_index(entry.index)));
             }
+            Kind::TransitGateway => return self.tgw_route_target(t, vpc, entry.index),
+            Kind::VpnGateway => self.vgw_route_target(entry.index),
             Kind::GatewayEndpoint => {
                 let msg = format!(
                     "`{s}` is a gateway endpoint: it adds its own prefix-list route to the route tables it names (`route_tables`); a route cannot target it"
@@ -1371,7 +1394,7 @@ impl<'a> Builder<'a> {
             }
             kind => {
                 let msg = format!(
-                    "`{s}` is {}, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering or a host)",
+                    "`{s}` is {}, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering, a transit_gateway, a vpn_gateway or a host)",
                     a(kind.table())
                 );
                 self.err(t.span(), msg);

@@ -16,6 +16,7 @@ mod gateways;
 mod managed;
 mod raw;
 mod traffic;
+mod transit;
 mod values;
 
 use std::path::Path;

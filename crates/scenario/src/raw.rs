@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
+use crate::transit;
+
 type S<T> = Spanned<T>;
 
 #[derive(Debug, Deserialize)]
@@ -54,33 +56,25 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub vpc_peering: Vec<RawVpcPeering>,
     #[serde(default)]
-    pub transit_gateway: Vec<S<Table>>,
+    pub transit_gateway: Vec<transit::RawTransitGateway>,
     #[serde(default)]
-    pub tgw_attachment: Vec<S<Table>>,
+    pub tgw_attachment: Vec<transit::RawTgwAttachment>,
     #[serde(default)]
-    pub tgw_route_table: Vec<S<Table>>,
+    pub tgw_route_table: Vec<transit::RawTgwRouteTable>,
     #[serde(default)]
-    pub onprem: Vec<S<Table>>,
+    pub onprem: Vec<transit::RawOnPrem>,
     #[serde(default)]
-    pub vpn_gateway: Vec<S<Table>>,
+    pub vpn_gateway: Vec<transit::RawVpnGateway>,
     #[serde(default)]
-    pub vpn_connection: Vec<S<Table>>,
+    pub vpn_connection: Vec<transit::RawVpnConnection>,
     #[serde(default)]
-    pub dns_zone: Vec<S<Table>>,
+    pub dns_zone: Vec<transit::RawDnsZone>,
 }
 
 impl RawScenario {
-    /// The tables not simulated yet, with their table names.
-    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 7] {
-        [
-            ("transit_gateway", &self.transit_gateway),
-            ("tgw_attachment", &self.tgw_attachment),
-            ("tgw_route_table", &self.tgw_route_table),
-            ("onprem", &self.onprem),
-            ("vpn_gateway", &self.vpn_gateway),
-            ("vpn_connection", &self.vpn_connection),
-            ("dns_zone", &self.dns_zone),
-        ]
+    /// The tables not simulated yet, with their table names (none today).
+    pub(crate) fn unsupported(&self) -> [(&'static str, &[S<Table>]); 0] {
+        []
     }
 }
 
@@ -282,7 +276,7 @@ pub(crate) struct RawHost {
     pub id: S<String>,
     pub subnet: Option<S<String>>,
     pub internet: Option<S<bool>>,
-    pub onprem: Option<S<Value>>,
+    pub onprem: Option<S<String>>,
     pub ip: Option<S<String>>,
     pub ipv6: Option<S<String>>,
     pub public_ip: Option<S<String>>,

@@ -95,15 +95,9 @@ fn duplicate_id_names_the_first_definition() {
 }
 
 #[test]
-fn unsupported_table() {
-    let src = with_base("\n[[transit_gateway]]\nid = \"tgw-a\"\n");
-    assert_eq!(error_of(&src), "11:1: `[[transit_gateway]]` is not supported yet by this version of vpcsim");
-}
-
-#[test]
-fn onprem_host_is_not_supported_yet() {
+fn onprem_host_names_a_known_network() {
     let src = with_base("\n[[host]]\nid = \"laptop\"\nonprem = \"dc1\"\nip = \"192.168.1.5\"\n");
-    assert_eq!(error_of(&src), "13:10: hosts on premises (`onprem`) are not supported yet by this version of vpcsim");
+    assert_eq!(error_of(&src), "13:10: unknown onprem `dc1`");
 }
 
 #[test]
@@ -119,7 +113,7 @@ fn reference_of_the_wrong_kind() {
     );
     assert_eq!(
         error_of(&src),
-        "18:42: `sg-web` is a security_group, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering or a host)"
+        "18:42: `sg-web` is a security_group, not a route target (an internet_gateway, a nat_gateway, an egress_only_internet_gateway, a vpc_peering, a transit_gateway, a vpn_gateway or a host)"
     );
     let src = with_base("\n[[internet_gateway]]\nid = \"igw-a\"\nvpc = \"subnet-a\"\n");
     assert_eq!(error_of(&src), "13:7: `subnet-a` is a subnet, not a vpc");
