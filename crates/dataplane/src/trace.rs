@@ -416,6 +416,17 @@ fn eni_label(t: &Topology, e: EniIdx) -> String {
     format!("{} ({})", t.eni_owner_id(e), t.eni(e).id)
 }
 
+/// How long the prefix of `route` that contains `dest` is (for a prefix list:
+/// its longest entry that does).
+fn matched_len(t: &Topology, route: &vpcsim_model::Route, dest: IpAddr) -> u8 {
+    match route.dest {
+        RouteDest::Cidr(c) => c.prefix_len(),
+        RouteDest::PrefixList(pl) => {
+            t.prefix_list(pl).entries.iter().filter(|e| e.contains(&dest)).map(|e| e.prefix_len()).max().unwrap_or(0)
+        }
+    }
+}
+
 fn route_label(t: &Topology, table: RouteTableIdx, i: usize) -> String {
     let route = &t.route_table(table).routes[i];
     let dest = match route.dest {
@@ -527,11 +538,15 @@ impl Step {
                         let mut s = format!("route table {tb}: {dest} matches {}", route_label(t, *table, *w));
                         if !beaten.is_empty() {
                             let others: Vec<String> = beaten.iter().map(|&b| route_label(t, *table, b)).collect();
-                            let _ = write!(
-                                s,
-                                " (longest prefix wins; a CIDR route beats a prefix list of the same length) over {}",
-                                others.join(", ")
-                            );
+                            let rt = t.route_table(*table);
+                            let won = matched_len(t, &rt.routes[*w], *dest);
+                            let tie = beaten.iter().any(|&b| matched_len(t, &rt.routes[b], *dest) == won);
+                            let why = if tie {
+                                "the same prefix length: a CIDR route beats a prefix list"
+                            } else {
+                                "the longest matching prefix wins"
+                            };
+                            let _ = write!(s, " ({why}) over {}", others.join(", "));
                         }
                         s
                     }

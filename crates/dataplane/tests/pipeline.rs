@@ -720,7 +720,7 @@ fn the_trace_reads_as_a_story() {
     let want = "\
 web1 (eni-web1) sends tcp 10.0.1.10:40000 → 198.51.100.7:80 [SYN]
 security group sg-web egress rule #1 allows all traffic to 0.0.0.0/0; the connection is now tracked
-route table rtb-web: 198.51.100.7 matches 198.51.100.0/24 → igw-main (longest prefix wins; a CIDR route beats a prefix list of the same length) over 198.51.0.0/16 → fw (eni-fw), 0.0.0.0/0 → igw-main
+route table rtb-web: 198.51.100.7 matches 198.51.100.0/24 → igw-main (the longest matching prefix wins) over 198.51.0.0/16 → fw (eni-fw), 0.0.0.0/0 → igw-main
 network ACL vpc-app/default-nacl of subnet-web, egress: rule 100 (all traffic to 0.0.0.0/0) allows it
 crosses igw-main
 igw-main translates the source 10.0.1.10 → 54.0.0.10
