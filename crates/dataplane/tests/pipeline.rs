@@ -349,6 +349,11 @@ fn a_cidr_route_beats_a_prefix_list_route_of_the_same_length() {
     // rtb-ops: pl-office (203.0.113.0/24) -> blackhole, 203.0.113.0/24 -> igw.
     let sent = net.send("fw", &net.tcp("fw", "10.0.3.30", "203.0.113.9", 40000, 443, Tcp::Syn));
     assert_eq!(sent.route_winner().0, Some(net.route("rtb-ops", "203.0.113.0/24")));
+    assert!(
+        sent.text.contains("(the same prefix length: a CIDR route beats a prefix list) over pl-office"),
+        "{}",
+        sent.text
+    );
     // The internet gateway cannot translate an instance without a public IP.
     sent.dropped(DropReason::NoPublicIp, "igw-main", &net);
 }
