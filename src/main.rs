@@ -35,6 +35,9 @@ enum Command {
         /// Scenario files (TOML).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Tell every probe's story, not only the failing ones'.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Send one probe and tell its story hop by hop, forward and return.
     Trace {
@@ -121,6 +124,14 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    // `vpcsim trace ... | head` should end quietly, as Unix tools do, not
+    // panic on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread
+    // starts; nothing else in the process handles it.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,7 +145,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Validate { files } => validate(&files),
-        Command::Check { files } => check(&files),
+        Command::Check { files, verbose } => check(&files, verbose),
         Command::Trace { file, from, to, proto, port, at, timeout, size, action, resource, principal, json } => {
             let request = action.zip(resource).map(|(a, r)| (a, r, principal));
             trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size, request }, json)
@@ -175,7 +186,7 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<(String, Arc<Topology>)>, Failure> 
     if invalid > 0 { Err(Failure::InvalidScenario { invalid, total: files.len() }) } else { Ok(loaded) }
 }
 
-fn check(files: &[PathBuf]) -> Result<(), Failure> {
+fn check(files: &[PathBuf], verbose: bool) -> Result<(), Failure> {
     let loaded = load_all(files)?;
     let (mut passed, mut failed) = (0, 0);
     for (file, t) in &loaded {
@@ -184,6 +195,11 @@ fn check(files: &[PathBuf]) -> Result<(), Failure> {
             if report.passed() {
                 passed += 1;
                 println!("  ok    {} ({})", report.name, report.outcome.summary());
+                if verbose {
+                    for line in report.outcome.render().lines() {
+                        println!("        | {line}");
+                    }
+                }
             } else {
                 failed += 1;
                 println!("  FAIL  {}", report.name);
