@@ -42,7 +42,15 @@ fn new_flow(c: &mut Criterion) {
             let v = base.process(Duration::ZERO, a, &frame, &mut out, &mut trace);
             assert!(matches!(v, Verdict::Deliver(_)), "{v:?}");
         }
-        assert_eq!(base.conntrack().len() as u64, 2 * live);
+        let ct = base.conntrack();
+        assert_eq!(ct.len() as u64, 2 * live);
+        println!(
+            "conntrack with {live} live flows: {} entries, {:.1} MB, {:.1} bytes per entry, {:.1} bytes per flow (two entries)",
+            ct.len(),
+            ct.memory_bytes() as f64 / 1e6,
+            ct.memory_bytes() as f64 / ct.len() as f64,
+            ct.memory_bytes() as f64 / live as f64,
+        );
         let chunk = (live / 10).max(1000);
         let mut next = live;
         group.bench_function(format!("{live} live flows"), |bench| {
