@@ -34,3 +34,17 @@ fn the_driver_delivers_every_packet_on_one_and_two_workers() {
         assert_eq!(r.busy.len(), workers);
     }
 }
+
+/// Regenerates the scenarios under `benches/scenarios/` that
+/// `docs/performance.md` runs `vpcsim bench` on:
+/// `cargo test -p vpcsim-bench -- --ignored write_bench_scenarios`.
+#[test]
+#[ignore]
+fn write_bench_scenarios() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/scenarios");
+    std::fs::create_dir_all(&dir).expect("the directory");
+    for (routes, rules) in [(10, 10), (1000, 1000)] {
+        let path = dir.join(format!("two-subnets-{routes}-routes-{rules}-rules.toml"));
+        std::fs::write(&path, two_subnets(Shape { routes, rules })).expect("written");
+    }
+}
