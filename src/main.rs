@@ -178,6 +178,7 @@ fn bench(file: &Path, packets: u64, workers: usize, json: bool) -> Result<(), Fa
             "packets_per_second": r.packets_per_second(),
             "ns_per_packet": r.ns_per_packet(),
             "pipeline_ns_per_packet": r.pipeline_ns_per_packet(),
+            "worker_busy_s": r.busy.iter().map(|b| b.as_secs_f64()).collect::<Vec<_>>(),
             "delivered": r.delivered,
             "dropped": drops.iter().map(|&(k, n)| (k.to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
             "other": r.other,
