@@ -1,77 +1,57 @@
-//! Forwarding cost through the one pipeline: the floor (parse and copy) and an
-//! established IPv4 TCP flow across two subnets (SG egress with tracking, LPM,
-//! NACL egress and ingress, SG ingress, rewrite, checksum).
+//! Forwarding cost through the one pipeline, per packet: the floor (parse and
+//! copy) and an established TCP flow across two subnets (SG egress with
+//! tracking, LPM, NACL egress and ingress, SG ingress, rewrite, checksum),
+//! IPv4 and IPv6, with 10 and 1,000 rules per NACL / security group direction.
+//! The flow matches only the last rules. Scenarios come from
+//! `vpcsim_bench::shapes`, loaded with `vpcsim_scenario::load_str`.
 
 use std::hint::black_box;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use etherparse::PacketBuilder;
+use vpcsim_bench::frames;
+use vpcsim_bench::shapes::{A_V4, A_V6, B_V4, B_V6, Shape, two_subnets};
 use vpcsim_dataplane::{Fabric, Trace, Verdict, packet};
 
-const TWO_SUBNETS: &str = r#"
-name = "bench: two subnets"
-[[vpc]]
-id = "vpc-a"
-cidr = "10.0.0.0/16"
-[[subnet]]
-id = "subnet-1"
-vpc = "vpc-a"
-cidr = "10.0.1.0/24"
-[[subnet]]
-id = "subnet-2"
-vpc = "vpc-a"
-cidr = "10.0.2.0/24"
-[[security_group]]
-id = "sg-any"
-vpc = "vpc-a"
-ingress = [ { proto = "all", cidr = "0.0.0.0/0" } ]
-[[host]]
-id = "a"
-subnet = "subnet-1"
-security_groups = ["sg-any"]
-[[host]]
-id = "b"
-subnet = "subnet-2"
-security_groups = ["sg-any"]
-"#;
-
-fn frame(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
-    let mut f = Vec::new();
-    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 0], [2, 1, 0, 0, 0, 0])
-        .ipv4(src, dst, 64)
-        .tcp(40000, 443, 1, 64240)
-        .ack(1)
-        .write(&mut f, &[0u8; 64])
-        .expect("a frame");
-    f
-}
-
 fn pipeline(c: &mut Criterion) {
-    let t = Arc::new(vpcsim_scenario::load_str(TWO_SUBNETS, "bench.toml").expect("a valid scenario"));
-    let a = t.host(t.host_by_id("a").expect("host a")).eni;
-    let (a_ip, b_ip) = (t.eni(a).ipv4.octets(), t.eni(t.host(t.host_by_id("b").expect("host b")).eni).ipv4.octets());
-    let data = frame(a_ip, b_ip);
-    let mut out = Vec::with_capacity(2048);
-
     let mut group = c.benchmark_group("pipeline");
     group.throughput(Throughput::Elements(1));
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
+
+    let v4 = frames::tcp(([2; 6], [4; 6]), A_V4.into(), B_V4.into(), (40000, 443), frames::ACK, 64);
+    let mut out = Vec::with_capacity(2048);
     group.bench_function("null (parse + copy)", |bench| {
         bench.iter(|| {
-            let parsed = packet::parse(black_box(&data));
+            let parsed = packet::parse(black_box(&v4));
             out.clear();
-            out.extend_from_slice(&data);
+            out.extend_from_slice(&v4);
             black_box((&parsed, &out));
         })
     });
 
-    let mut fabric = Fabric::new(Arc::clone(&t));
-    let mut trace = Trace::off();
-    assert!(matches!(fabric.process(Duration::ZERO, a, &data, &mut out, &mut trace), Verdict::Deliver(_)));
-    group.bench_function("established IPv4 flow, two subnets", |bench| {
-        bench.iter(|| black_box(fabric.process(Duration::from_secs(1), a, black_box(&data), &mut out, &mut trace)))
-    });
+    for rules in [10, 1000] {
+        let text = two_subnets(Shape { routes: 10, rules });
+        let t = Arc::new(vpcsim_scenario::load_str(&text, "bench.toml").expect("a valid scenario"));
+        let a = t.host(t.host_by_id("a").expect("host a")).eni;
+        let mac = t.eni(a).mac;
+        for (family, src, dst) in
+            [("IPv4", IpAddr::from(A_V4), IpAddr::from(B_V4)), ("IPv6", IpAddr::from(A_V6), IpAddr::from(B_V6))]
+        {
+            let data = frames::tcp((mac, [4; 6]), src, dst, (40000, 443), frames::ACK, 64);
+            let mut fabric = Fabric::new(Arc::clone(&t));
+            let mut trace = Trace::off();
+            let v = fabric.process(Duration::ZERO, a, &data, &mut out, &mut trace);
+            assert!(matches!(v, Verdict::Deliver(_)), "{v:?}");
+            group.bench_function(format!("established {family} flow, {rules} rules"), |bench| {
+                bench.iter(|| {
+                    black_box(fabric.process(Duration::from_secs(1), a, black_box(&data), &mut out, &mut trace))
+                })
+            });
+        }
+    }
     group.finish();
 }
 

@@ -87,6 +87,22 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         pcap: Option<PathBuf>,
     },
+    /// Measure forwarding: established flows between the scenario's hosts,
+    /// as real frames, through the data plane on W worker threads.
+    Bench {
+        /// Scenario file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Timed packets, both directions together.
+        #[arg(long, default_value_t = 1_000_000)]
+        packets: u64,
+        /// Worker threads, each with its own fabric (connection-tracking shard).
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Why a command did not succeed. Each maps to one exit code in [`Failure::exit_code`].
@@ -151,7 +167,50 @@ fn run(command: Command) -> Result<(), Failure> {
             trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size, request }, json)
         }
         Command::Run { file, pcap } => run_flows(&file, pcap.as_deref()),
+        Command::Bench { file, packets, workers, json } => bench(&file, packets, workers, json),
     }
+}
+
+fn bench(file: &Path, packets: u64, workers: usize, json: bool) -> Result<(), Failure> {
+    let loaded = load_all(&[file.to_path_buf()])?;
+    let Some((name, t)) = loaded.into_iter().next() else { return Ok(()) };
+    let config = vpcsim_bench::Config { packets, workers, ..vpcsim_bench::Config::default() };
+    let r = vpcsim_bench::run(t, &config).map_err(|e| Failure::Io(format!("{name}: {e}")))?;
+    let drops: Vec<(&str, u64)> = r.dropped.iter().map(|&(reason, n)| (reason.as_str(), n)).collect();
+    if json {
+        let value = serde_json::json!({
+            "file": name,
+            "hosts": r.hosts,
+            "pairs": r.pairs,
+            "flows": r.flows,
+            "workers": r.workers,
+            "packets": r.packets,
+            "elapsed_s": r.elapsed.as_secs_f64(),
+            "packets_per_second": r.packets_per_second(),
+            "ns_per_packet": r.ns_per_packet(),
+            "pipeline_ns_per_packet": r.pipeline_ns_per_packet(),
+            "worker_busy_s": r.busy.iter().map(|b| b.as_secs_f64()).collect::<Vec<_>>(),
+            "delivered": r.delivered,
+            "dropped": drops.iter().map(|&(k, n)| (k.to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+            "other": r.other,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    println!("{name}: {} hosts, {} pairs, {} established flows, {} worker(s)", r.hosts, r.pairs, r.flows, r.workers);
+    println!(
+        "  {} packets in {:.3} s: {:.2} M packets/s, {:.1} ns/packet (wall), {:.1} ns/packet in the pipeline per worker",
+        r.packets,
+        r.elapsed.as_secs_f64(),
+        r.packets_per_second() / 1e6,
+        r.ns_per_packet(),
+        r.pipeline_ns_per_packet()
+    );
+    println!("  delivered {}, dropped {}, other {}", r.delivered, r.total_dropped(), r.other);
+    for (reason, n) in drops {
+        println!("    {reason}: {n}");
+    }
+    Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {

@@ -10,8 +10,16 @@
 //! way ends the connection: its entry lingers briefly so the last packets pass.
 //!
 //! The table is bounded: when full, expired entries are swept; if it is still
-//! full, the new flow is refused and counted.
+//! full, the new flow is refused and counted (`stats.refused`, dropped as
+//! `conntrack-full`). A sweep runs only when an entry may have expired since
+//! the last one (the table keeps a lower bound of the earliest expiry), so a
+//! full table does not scan itself on every new flow.
+//!
+//! Memory: IPv4 flows are kept under a 20-byte key and IPv6 flows under the
+//! full key, each with a 16-byte entry (expiry in nanoseconds and a flag
+//! byte); [`Conntrack::memory_bytes`] reports the tables' size.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -89,10 +97,96 @@ pub struct ConntrackStats {
     pub refused: u64,
 }
 
+/// An IPv4 flow's key, packed (20 bytes instead of 44).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key4 {
+    eni: EniIdx,
+    local: u32,
+    remote: u32,
+    local_port: u16,
+    remote_port: u16,
+    proto: u8,
+}
+
+impl Key4 {
+    fn of(key: &FlowKey) -> Option<Key4> {
+        match (key.local, key.remote) {
+            (IpAddr::V4(l), IpAddr::V4(r)) => Some(Key4 {
+                eni: key.eni,
+                local: u32::from(l),
+                remote: u32::from(r),
+                local_port: key.local_port,
+                remote_port: key.remote_port,
+                proto: key.proto,
+            }),
+            _ => None,
+        }
+    }
+}
+
+const OPENED_INGRESS: u8 = 1;
+const ANSWERED: u8 = 2;
+const FIN_OUT: u8 = 4;
+const FIN_IN: u8 = 8;
+const RESET: u8 = 16;
+
+/// An [`Entry`], packed (16 bytes instead of 24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    expires_ns: u64,
+    flags: u8,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Slot {
+    fn pack(e: &Entry) -> Slot {
+        let mut flags = 0;
+        for (on, bit) in [
+            (e.opened == Direction::Ingress, OPENED_INGRESS),
+            (e.answered, ANSWERED),
+            (e.fin_out, FIN_OUT),
+            (e.fin_in, FIN_IN),
+            (e.reset, RESET),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        Slot { expires_ns: nanos(e.expires), flags }
+    }
+
+    fn unpack(self) -> Entry {
+        Entry {
+            opened: if self.flags & OPENED_INGRESS != 0 { Direction::Ingress } else { Direction::Egress },
+            expires: Duration::from_nanos(self.expires_ns),
+            answered: self.flags & ANSWERED != 0,
+            fin_out: self.flags & FIN_OUT != 0,
+            fin_in: self.flags & FIN_IN != 0,
+            reset: self.flags & RESET != 0,
+        }
+    }
+}
+
+/// Bytes a hashbrown table of `capacity` holds for entries of type `T`
+/// (buckets and one control byte each).
+fn table_bytes<T>(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = if capacity < 8 { capacity + 1 } else { (capacity * 8).div_ceil(7) }.next_power_of_two();
+    buckets * (std::mem::size_of::<T>() + 1) + 16
+}
+
 #[derive(Clone, Debug)]
 pub struct Conntrack {
-    entries: FxHashMap<FlowKey, Entry>,
+    v4: FxHashMap<Key4, Slot>,
+    v6: FxHashMap<FlowKey, Slot>,
     capacity: usize,
+    /// No entry expires before this (nanoseconds): a lower bound.
+    earliest_expiry: u64,
     pub stats: ConntrackStats,
 }
 
@@ -102,60 +196,90 @@ impl Default for Conntrack {
     }
 }
 
+/// Looks a flow up in whichever table holds its family.
+macro_rules! with_table {
+    ($self:expr, $key:expr, |$map:ident, $k:ident| $body:expr) => {
+        match Key4::of($key) {
+            Some($k) => {
+                let $map = &mut $self.v4;
+                $body
+            }
+            None => {
+                let $k = *$key;
+                let $map = &mut $self.v6;
+                $body
+            }
+        }
+    };
+}
+
 impl Conntrack {
     pub fn with_capacity(capacity: usize) -> Conntrack {
-        Conntrack { entries: FxHashMap::default(), capacity, stats: ConntrackStats::default() }
+        Conntrack {
+            v4: FxHashMap::default(),
+            v6: FxHashMap::default(),
+            capacity,
+            earliest_expiry: u64::MAX,
+            stats: ConntrackStats::default(),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.v4.len() + self.v6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
-    pub fn clear(&mut self) {
-        self.entries.clear();
+    /// Bytes held by the tables now (allocated buckets, not only live ones).
+    pub fn memory_bytes(&self) -> usize {
+        table_bytes::<(Key4, Slot)>(self.v4.capacity()) + table_bytes::<(FlowKey, Slot)>(self.v6.capacity())
     }
 
-    pub fn get(&self, key: &FlowKey) -> Option<&Entry> {
-        self.entries.get(key)
+    pub fn clear(&mut self) {
+        self.v4.clear();
+        self.v6.clear();
+        self.earliest_expiry = u64::MAX;
+    }
+
+    /// The flow's entry, if tracked (expired or not).
+    pub fn get(&self, key: &FlowKey) -> Option<Entry> {
+        match Key4::of(key) {
+            Some(k) => self.v4.get(&k),
+            None => self.v6.get(key),
+        }
+        .map(|s| s.unpack())
     }
 
     /// Whether `meta`, going `direction` at the key's ENI, belongs to a live
     /// tracked flow; if so the entry's timers are refreshed.
     pub fn track(&mut self, key: &FlowKey, direction: Direction, meta: &Meta, now: Duration) -> bool {
-        let Some(entry) = self.entries.get_mut(key) else {
-            return false;
-        };
-        if entry.expires <= now {
-            self.entries.remove(key);
-            self.stats.expired += 1;
-            return false;
+        let refreshed = with_table!(self, key, |map, k| track_in(map, &k, direction, meta, now));
+        match refreshed {
+            Tracked::No => false,
+            Tracked::Expired => {
+                self.stats.expired += 1;
+                false
+            }
+            Tracked::Yes(expires) => {
+                self.earliest_expiry = self.earliest_expiry.min(expires);
+                true
+            }
         }
-        // An echo flow carries requests one way and replies the other: a request
-        // coming the other way is a new flow of its own.
-        if (meta.is_echo_request() && direction != entry.opened) || (meta.is_echo_reply() && direction == entry.opened)
-        {
-            return false;
-        }
-        if direction != entry.opened {
-            entry.answered = true;
-        }
-        entry.expires = now + refreshed_timeout(entry, direction, meta);
-        true
     }
 
     /// Starts tracking a flow that a rule allowed. False when the table is full.
     pub fn open(&mut self, key: FlowKey, direction: Direction, meta: &Meta, now: Duration) -> bool {
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            self.sweep(now);
-            if self.entries.len() >= self.capacity {
+        if self.len() >= self.capacity && self.get(&key).is_none() {
+            if nanos(now) >= self.earliest_expiry {
+                self.sweep(now);
+            }
+            if self.len() >= self.capacity {
                 self.stats.refused += 1;
                 return false;
             }
@@ -163,17 +287,65 @@ impl Conntrack {
         let mut entry =
             Entry { opened: direction, expires: now, answered: false, fin_out: false, fin_in: false, reset: false };
         entry.expires = now + refreshed_timeout(&mut entry, direction, meta);
-        self.entries.insert(key, entry);
+        let slot = Slot::pack(&entry);
+        self.earliest_expiry = self.earliest_expiry.min(slot.expires_ns);
+        with_table!(self, &key, |map, k| map.insert(k, slot));
         self.stats.inserted += 1;
         true
     }
 
     /// Drops every expired entry.
     pub fn sweep(&mut self, now: Duration) {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| e.expires > now);
-        self.stats.expired += (before - self.entries.len()) as u64;
+        let before = self.len();
+        let now = nanos(now);
+        let mut earliest = u64::MAX;
+        let mut keep = |s: &Slot| {
+            let live = s.expires_ns > now;
+            if live {
+                earliest = earliest.min(s.expires_ns);
+            }
+            live
+        };
+        self.v4.retain(|_, s| keep(s));
+        self.v6.retain(|_, s| keep(s));
+        self.earliest_expiry = earliest;
+        self.stats.expired += (before - self.len()) as u64;
     }
+}
+
+enum Tracked {
+    No,
+    Expired,
+    /// Refreshed: the new expiry (nanoseconds).
+    Yes(u64),
+}
+
+fn track_in<K: Hash + Eq>(
+    map: &mut FxHashMap<K, Slot>,
+    key: &K,
+    direction: Direction,
+    meta: &Meta,
+    now: Duration,
+) -> Tracked {
+    let Some(slot) = map.get_mut(key) else {
+        return Tracked::No;
+    };
+    if slot.expires_ns <= nanos(now) {
+        map.remove(key);
+        return Tracked::Expired;
+    }
+    let mut entry = slot.unpack();
+    // An echo flow carries requests one way and replies the other: a request
+    // coming the other way is a new flow of its own.
+    if (meta.is_echo_request() && direction != entry.opened) || (meta.is_echo_reply() && direction == entry.opened) {
+        return Tracked::No;
+    }
+    if direction != entry.opened {
+        entry.answered = true;
+    }
+    entry.expires = now + refreshed_timeout(&mut entry, direction, meta);
+    *slot = Slot::pack(&entry);
+    Tracked::Yes(slot.expires_ns)
 }
 
 /// Updates TCP close state and returns how long the entry lives from now.

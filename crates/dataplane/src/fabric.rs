@@ -35,7 +35,7 @@ use crate::beyond::EgressFlows;
 use crate::conntrack::{Conntrack, FlowKey};
 use crate::endpoints::{self, EndpointFlow, Endpoints};
 use crate::fib::{Fib, FibEntry, beaten_routes};
-use crate::filter::{evaluate_nacl, evaluate_security_groups};
+use crate::filter::Filters;
 use crate::nat::NatTable;
 use crate::packet::{self, ARP_REQUEST, Arp, IcmpError, Meta, Parsed, Side};
 use crate::resolver;
@@ -155,6 +155,8 @@ pub struct Fabric {
     topology: Arc<Topology>,
     /// One per route table, same index.
     fibs: Vec<Fib>,
+    /// Every NACL and security group, compiled for matching.
+    filters: Arc<Filters>,
     addresses: Addresses,
     conntrack: Conntrack,
     gateway_flows: FxHashMap<GatewayFlowKey, GatewayFlow>,
@@ -201,6 +203,7 @@ impl Fabric {
         let endpoints = Endpoints::new(&topology);
         Fabric {
             endpoints,
+            filters: Arc::new(Filters::compile(&topology)),
             topology,
             fibs,
             addresses,
@@ -324,12 +327,23 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric { topology, fibs, addresses, conntrack, gateway_flows, endpoints, counters, nat, egress_flows } =
-            self;
+        let Fabric {
+            topology,
+            fibs,
+            filters,
+            addresses,
+            conntrack,
+            gateway_flows,
+            endpoints,
+            counters,
+            nat,
+            egress_flows,
+        } = self;
         counters.received += 1;
         let mut cx = Cx {
             t: topology,
             fibs,
+            filters,
             addresses,
             conntrack,
             gateway_flows,
@@ -364,6 +378,7 @@ impl Fabric {
 pub(crate) struct Cx<'a> {
     pub(crate) t: &'a Topology,
     fibs: &'a [Fib],
+    filters: &'a Filters,
     pub(crate) addresses: &'a Addresses,
     conntrack: &'a mut Conntrack,
     gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
@@ -959,7 +974,7 @@ impl Cx<'_> {
 
     pub(crate) fn nacl(&mut self, meta: &Meta, s: SubnetIdx, direction: Direction) -> Hop<()> {
         let nacl = self.t.subnet(s).nacl;
-        let decision = evaluate_nacl(self.t.nacl(nacl), direction, meta);
+        let decision = self.filters.nacl(self.t, nacl, direction, meta);
         self.trace.record(|| Step::Nacl { nacl, subnet: s, direction, decision });
         if decision.allows() {
             Ok(())
@@ -1004,7 +1019,7 @@ impl Cx<'_> {
             let vpc = t.security_group(sg).vpc;
             addresses.vpc.get(&(vpc, ip)).is_some_and(|&e| t.eni(e).security_groups.contains(&sg))
         };
-        match evaluate_security_groups(t, &t.eni(eni).security_groups, direction, meta, member_of) {
+        match self.filters.security_groups(t, &t.eni(eni).security_groups, direction, meta, member_of) {
             Some((sg, index)) => {
                 self.trace.record(|| Step::SecurityGroup { eni, direction, decision: SgDecision::Rule { sg, index } });
                 if self.conntrack.open(key, direction, meta, now) {

@@ -1,0 +1,297 @@
+//! The driver of `vpcsim bench`: synthetic established flows between pairs of
+//! a scenario's hosts, as real frames, through `Fabric::process` on W worker
+//! threads.
+//!
+//! One generator (the calling thread) copies frames into batches and sends each
+//! batch to the worker that owns its flows, chosen by a symmetric hash of the
+//! untranslated flow key, so both directions of a flow meet the same shard.
+//! Each worker owns a fabric (its own connection-tracking shard) and shares
+//! nothing with the others: no lock on the hot path. Emptied batches go back
+//! to the generator, so the steady state allocates nothing.
+//!
+//! Flows are opened (one packet each way) before the clock starts; the timed
+//! packets alternate direction, flow after flow.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use vpcsim_dataplane::{Counters, DropReason, Fabric, Trace};
+use vpcsim_model::{Attachment, EniIdx, Protocol, Topology};
+
+use crate::frames;
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Timed packets, both directions together.
+    pub packets: u64,
+    pub workers: usize,
+    /// Flows per pair of hosts (IPv4, and IPv6 for every other flow when both
+    /// hosts have IPv6 addresses).
+    pub flows_per_pair: usize,
+    /// TCP payload bytes per packet.
+    pub payload: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { packets: 1_000_000, workers: 1, flows_per_pair: 64, payload: 64 }
+    }
+}
+
+/// Frames per batch on a channel.
+const BATCH: usize = 64;
+/// The simulated time of every packet.
+const NOW: Duration = Duration::from_secs(1);
+
+/// What a run measured.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub hosts: usize,
+    pub pairs: usize,
+    pub flows: usize,
+    pub workers: usize,
+    pub packets: u64,
+    /// From the first timed packet sent to the last one processed.
+    pub elapsed: Duration,
+    /// Per worker: time spent inside `Fabric::process`.
+    pub busy: Vec<Duration>,
+    pub delivered: u64,
+    /// Drops by reason (only reasons seen), in `DropReason::ALL` order.
+    pub dropped: Vec<(DropReason, u64)>,
+    /// Packets answered or absorbed rather than delivered or dropped.
+    pub other: u64,
+}
+
+impl Report {
+    pub fn packets_per_second(&self) -> f64 {
+        self.packets as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Wall-clock nanoseconds per packet (all workers together).
+    pub fn ns_per_packet(&self) -> f64 {
+        self.elapsed.as_nanos() as f64 / self.packets.max(1) as f64
+    }
+
+    /// Nanoseconds inside the pipeline per packet, per worker (CPU cost).
+    pub fn pipeline_ns_per_packet(&self) -> f64 {
+        self.busy.iter().map(|b| b.as_nanos() as f64).sum::<f64>() / self.packets.max(1) as f64
+    }
+
+    pub fn total_dropped(&self) -> u64 {
+        self.dropped.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Why a run cannot start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BenchError {
+    /// Fewer than two hosts in subnets: no pair to carry traffic.
+    NoPairs,
+    /// Zero workers or zero flows asked for.
+    Nothing,
+}
+
+impl fmt::Display for BenchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BenchError::NoPairs => {
+                f.write_str("the scenario has fewer than two hosts in subnets: no pair to carry traffic")
+            }
+            BenchError::Nothing => f.write_str("need at least one worker and one flow per pair"),
+        }
+    }
+}
+
+impl std::error::Error for BenchError {}
+
+/// One flow: its frames each way and its shard.
+struct Flow {
+    a: EniIdx,
+    b: EniIdx,
+    forward: Vec<u8>,
+    reverse: Vec<u8>,
+    /// Symmetric: the same whichever way the packet goes.
+    key: (u8, (IpAddr, u16), (IpAddr, u16)),
+}
+
+fn shard_of(key: &(u8, (IpAddr, u16), (IpAddr, u16)), workers: usize) -> usize {
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    // FxHash mixes its low bits poorly: fold the high half in.
+    let x = h.finish();
+    ((x ^ (x >> 32)) % workers as u64) as usize
+}
+
+/// The flows of `t`: every pair of hosts in subnets (not AWS services' front
+/// doors), to the first TCP port the second listens on (443 if none).
+fn flows(t: &Topology, cfg: &Config) -> (usize, usize, Vec<Flow>) {
+    let hosts: Vec<_> = t
+        .hosts
+        .iter()
+        .filter(|h| h.service.is_none() && matches!(t.eni(h.eni).attachment, Attachment::Subnet(_)))
+        .collect();
+    let mut out = Vec::new();
+    let mut pairs = 0;
+    for (i, x) in hosts.iter().enumerate() {
+        for y in &hosts[i + 1..] {
+            pairs += 1;
+            let (ea, eb) = (t.eni(x.eni), t.eni(y.eni));
+            let port = y.listen.iter().find(|l| l.proto == Protocol::Tcp).map_or(443, |l| l.port);
+            let router =
+                |e: &vpcsim_model::Eni| e.subnet().map(|s| t.subnet(s).router_mac).unwrap_or([2, 0, 0, 0, 0, 1]);
+            for k in 0..cfg.flows_per_pair {
+                let (sa, sb) = match (ea.ipv6, eb.ipv6) {
+                    (Some(a6), Some(b6)) if k % 2 == 1 => (IpAddr::V6(a6), IpAddr::V6(b6)),
+                    _ => (IpAddr::V4(ea.ipv4), IpAddr::V4(eb.ipv4)),
+                };
+                let sport = 32768 + (k % 28000) as u16;
+                let forward = frames::tcp((ea.mac, router(ea)), sa, sb, (sport, port), frames::ACK, cfg.payload);
+                let reverse = frames::tcp((eb.mac, router(eb)), sb, sa, (port, sport), frames::ACK, cfg.payload);
+                let (lo, hi) =
+                    if (sa, sport) <= (sb, port) { ((sa, sport), (sb, port)) } else { ((sb, port), (sa, sport)) };
+                out.push(Flow { a: x.eni, b: y.eni, forward, reverse, key: (Protocol::TCP, lo, hi) });
+            }
+        }
+    }
+    (hosts.len(), pairs, out)
+}
+
+/// A batch of frames on its way to a worker: bytes back to back, and for each
+/// frame the sending ENI and where it ends.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    frames: Vec<(EniIdx, u32)>,
+}
+
+struct WorkerResult {
+    before: Counters,
+    after: Counters,
+    busy: Duration,
+}
+
+fn worker(
+    t: Arc<Topology>,
+    setup: Vec<(EniIdx, Vec<u8>)>,
+    start: Arc<Barrier>,
+    rx: Receiver<Batch>,
+    back: Sender<Batch>,
+) -> WorkerResult {
+    let mut fabric = Fabric::new(t);
+    let mut out = Vec::with_capacity(2048);
+    let mut trace = Trace::off();
+    for (eni, frame) in &setup {
+        fabric.process(NOW, *eni, frame, &mut out, &mut trace);
+    }
+    let before = fabric.counters().clone();
+    start.wait();
+    let mut busy = Duration::ZERO;
+    for mut batch in rx {
+        let t0 = Instant::now();
+        let mut from = 0;
+        for &(eni, end) in &batch.frames {
+            let end = end as usize;
+            let v = fabric.process(NOW, eni, &batch.bytes[from..end], &mut out, &mut trace);
+            std::hint::black_box((&v, &out));
+            from = end;
+        }
+        busy += t0.elapsed();
+        batch.bytes.clear();
+        batch.frames.clear();
+        let _ = back.try_send(batch);
+    }
+    WorkerResult { before, after: fabric.counters().clone(), busy }
+}
+
+/// Runs the benchmark on `t`.
+pub fn run(t: Arc<Topology>, cfg: &Config) -> Result<Report, BenchError> {
+    if cfg.workers == 0 || cfg.flows_per_pair == 0 {
+        return Err(BenchError::Nothing);
+    }
+    let (hosts, pairs, flows) = flows(&t, cfg);
+    if flows.is_empty() {
+        return Err(BenchError::NoPairs);
+    }
+    let w = cfg.workers;
+    let shards: Vec<usize> = flows.iter().map(|f| shard_of(&f.key, w)).collect();
+    let start = Arc::new(Barrier::new(w + 1));
+    let mut senders = Vec::new();
+    let mut pools = Vec::new();
+    let mut handles = Vec::new();
+    for i in 0..w {
+        let (tx, rx) = bounded::<Batch>(16);
+        let (back_tx, back_rx) = bounded::<Batch>(32);
+        let setup: Vec<(EniIdx, Vec<u8>)> = flows
+            .iter()
+            .zip(&shards)
+            .filter(|&(_, &s)| s == i)
+            .flat_map(|(f, _)| [(f.a, f.forward.clone()), (f.b, f.reverse.clone())])
+            .collect();
+        let (t, start) = (Arc::clone(&t), Arc::clone(&start));
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("bench-worker-{i}"))
+                .spawn(move || worker(t, setup, start, rx, back_tx))
+                .expect("a worker thread"),
+        );
+        senders.push(tx);
+        pools.push(back_rx);
+    }
+    let mut current: Vec<Batch> = (0..w).map(|_| Batch::default()).collect();
+    start.wait();
+    let t0 = Instant::now();
+    let n = flows.len() as u64;
+    for i in 0..cfg.packets {
+        let f = &flows[((i / 2) % n) as usize];
+        // The dispatcher hashes every packet's flow key, as a real one would.
+        let s = shard_of(&f.key, w);
+        let (eni, frame) = if i % 2 == 0 { (f.a, &f.forward) } else { (f.b, &f.reverse) };
+        let b = &mut current[s];
+        b.bytes.extend_from_slice(frame);
+        b.frames.push((eni, b.bytes.len() as u32));
+        if b.frames.len() == BATCH {
+            let fresh = pools[s].try_recv().unwrap_or_default();
+            let full = std::mem::replace(b, fresh);
+            senders[s].send(full).expect("a live worker");
+        }
+    }
+    for (s, b) in current.into_iter().enumerate() {
+        if !b.frames.is_empty() {
+            senders[s].send(b).expect("a live worker");
+        }
+    }
+    drop(senders);
+    let results: Vec<WorkerResult> = handles.into_iter().map(|h| h.join().expect("a worker")).collect();
+    let elapsed = t0.elapsed();
+
+    let mut delivered = 0;
+    let mut other = 0;
+    let mut dropped = Vec::new();
+    for reason in DropReason::ALL {
+        let n: u64 = results.iter().map(|r| r.after.dropped(reason) - r.before.dropped(reason)).sum();
+        if n > 0 {
+            dropped.push((reason, n));
+        }
+    }
+    for r in &results {
+        delivered += r.after.delivered - r.before.delivered;
+        other += (r.after.replies - r.before.replies) + (r.after.absorbed - r.before.absorbed);
+    }
+    Ok(Report {
+        hosts,
+        pairs,
+        flows: flows.len(),
+        workers: w,
+        packets: cfg.packets,
+        elapsed,
+        busy: results.iter().map(|r| r.busy).collect(),
+        delivered,
+        dropped,
+        other,
+    })
+}

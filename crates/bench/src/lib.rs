@@ -1,0 +1,15 @@
+//! Benchmark support: the traffic that measures the one data plane.
+//!
+//! - `shapes`: scenario text of a chosen size (routes, rules), generated.
+//! - `frames`: real Ethernet frames (etherparse), and in-place port rewrites.
+//! - `driver`: `vpcsim bench`, established flows on W worker threads, one
+//!   fabric (connection-tracking shard) per worker, sharded by flow hash.
+//!
+//! Architecture invariant: nothing here decides whether a packet passes; every
+//! frame goes through `Fabric::process`.
+
+pub mod driver;
+pub mod frames;
+pub mod shapes;
+
+pub use driver::{BenchError, Config, Report, run};
