@@ -259,7 +259,7 @@ pub enum RouteTarget {
 }
 
 /// What a route matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RouteDest {
     Cidr(IpNet),
     /// Every entry of the prefix list, each as long as it is.
