@@ -93,6 +93,11 @@ pub struct ConntrackStats {
 pub struct Conntrack {
     entries: FxHashMap<FlowKey, Entry>,
     capacity: usize,
+    /// No entry expires before this (a lower bound): while `now` is earlier, a
+    /// sweep would free nothing and is skipped. Without it, every new flow
+    /// against a full table swept the whole table (a flood ran at a few
+    /// thousand flows per second).
+    earliest: Duration,
     pub stats: ConntrackStats,
 }
 
@@ -104,7 +109,7 @@ impl Default for Conntrack {
 
 impl Conntrack {
     pub fn with_capacity(capacity: usize) -> Conntrack {
-        Conntrack { entries: FxHashMap::default(), capacity, stats: ConntrackStats::default() }
+        Conntrack { entries: FxHashMap::default(), capacity, earliest: Duration::MAX, stats: ConntrackStats::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -121,6 +126,7 @@ impl Conntrack {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.earliest = Duration::MAX;
     }
 
     pub fn get(&self, key: &FlowKey) -> Option<&Entry> {
@@ -148,13 +154,16 @@ impl Conntrack {
             entry.answered = true;
         }
         entry.expires = now + refreshed_timeout(entry, direction, meta);
+        self.earliest = self.earliest.min(entry.expires);
         true
     }
 
     /// Starts tracking a flow that a rule allowed. False when the table is full.
     pub fn open(&mut self, key: FlowKey, direction: Direction, meta: &Meta, now: Duration) -> bool {
         if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            self.sweep(now);
+            if now >= self.earliest {
+                self.sweep(now);
+            }
             if self.entries.len() >= self.capacity {
                 self.stats.refused += 1;
                 return false;
@@ -163,6 +172,7 @@ impl Conntrack {
         let mut entry =
             Entry { opened: direction, expires: now, answered: false, fin_out: false, fin_in: false, reset: false };
         entry.expires = now + refreshed_timeout(&mut entry, direction, meta);
+        self.earliest = self.earliest.min(entry.expires);
         self.entries.insert(key, entry);
         self.stats.inserted += 1;
         true
@@ -171,7 +181,15 @@ impl Conntrack {
     /// Drops every expired entry.
     pub fn sweep(&mut self, now: Duration) {
         let before = self.entries.len();
-        self.entries.retain(|_, e| e.expires > now);
+        let mut earliest = Duration::MAX;
+        self.entries.retain(|_, e| {
+            let keep = e.expires > now;
+            if keep {
+                earliest = earliest.min(e.expires);
+            }
+            keep
+        });
+        self.earliest = earliest;
         self.stats.expired += (before - self.entries.len()) as u64;
     }
 }
