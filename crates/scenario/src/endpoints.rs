@@ -279,8 +279,11 @@ impl Builder<'_> {
             }
             if let EndpointTarget::EndpointService(es) = target {
                 let lb = self.t.endpoint_service(es).load_balancer;
-                let zones = &self.lb_zones[lb.index()];
-                if !zones.contains(&sn.az) {
+                // An unknown load balancer is reported already; its
+                // placeholder index may point nowhere.
+                if let Some(zones) = self.lb_zones.get(lb.index())
+                    && !zones.contains(&sn.az)
+                {
                     let msg = format!(
                         "the endpoint service offers no node in {} (its load balancer is in {}): a consumer only gets the provider's AZs",
                         sn.az,

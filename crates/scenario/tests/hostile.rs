@@ -552,3 +552,21 @@ fn random_mutations_of_valid_files_never_panic_the_loader() {
     eprintln!("3000 mutations: {ok} loaded, {refused} refused, in {:?}", start.elapsed());
     assert!(refused > 0 && ok > 0);
 }
+
+// ---------------------------------------------------------------------------
+// Regressions found by fuzzing (fuzz/run.sh); the inputs are kept in
+// fuzz/regressions/<target>/ too.
+
+/// `fuzz scenario`, crash-e8c0aa6a: an endpoint service whose load balancer is
+/// unknown got a placeholder index, and an interface endpoint to that service
+/// indexed the load balancers' zones with it: "index out of bounds: the len is
+/// 0 but the index is 0" (crates/scenario/src/endpoints.rs).
+#[test]
+fn fuzz_endpoint_service_with_an_unknown_load_balancer_is_an_error_not_a_panic() {
+    let src = with_base(
+        "\n[[endpoint_service]]\nid = \"vpce-svc\"\nload_balancer = \"nlb-missing\"\n\
+         \n[[interface_endpoint]]\nid = \"vpce-x\"\nvpc = \"vpc-a\"\nservice = \"vpce-svc\"\nsubnets = [\"subnet-a\"]\n",
+    );
+    let err = error_of(&src);
+    assert!(err.contains("nlb-missing"), "{err}");
+}
