@@ -506,7 +506,10 @@ impl Builder<'_> {
         for r in &raw.endpoint_service {
             let lb = self.resolve(&r.load_balancer, Kind::LoadBalancer).map(LoadBalancerIdx::from_index);
             let region = lb
-                .map(|l| self.t.vpc(self.t.load_balancer(l).vpc).region.clone())
+                // A load balancer that failed to build has a placeholder VPC,
+                // which may not exist: its error is reported already.
+                .and_then(|l| self.t.vpcs.get(self.t.load_balancer(l).vpc.index()))
+                .map(|v| v.region.clone())
                 .unwrap_or_else(|| vpcsim_model::DEFAULT_REGION.to_string());
             let id = r.id.get_ref().clone();
             for p in &r.allowed_principals {

@@ -570,3 +570,16 @@ fn fuzz_endpoint_service_with_an_unknown_load_balancer_is_an_error_not_a_panic()
     let err = error_of(&src);
     assert!(err.contains("nlb-missing"), "{err}");
 }
+
+/// `fuzz scenario`, crash-2cd0bf04: a load balancer that failed to build (here:
+/// its subnets are unknown, and there is no VPC at all) keeps a placeholder VPC
+/// index; an endpoint service on it read that VPC's region: "index out of
+/// bounds: the len is 0 but the index is 0" (crates/model/src/lib.rs).
+#[test]
+fn fuzz_endpoint_service_on_a_load_balancer_without_a_vpc_is_an_error_not_a_panic() {
+    let src = "name = \"t\"\n\
+               [[load_balancer]]\nid = \"nlb\"\ntype = \"network\"\nsubnets = [\"subnet-missing\"]\n\
+               [[endpoint_service]]\nid = \"svc\"\nload_balancer = \"nlb\"\n";
+    let err = error_of(src);
+    assert!(err.contains("missing"), "{err}");
+}
