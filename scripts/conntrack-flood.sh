@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOOD_FLOWS=${1:-10000000} FLOOD_CAPACITY=${2:-100000} \
-  cargo test --release -p vpcsim-dataplane --test flood -- --ignored --nocapture
+  cargo test --release -p vpcsim-dataplane --test flood -- --ignored --nocapture --test-threads=1

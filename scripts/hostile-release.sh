@@ -4,4 +4,4 @@
 # Each test prints how long the load took and fails past its bound.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release -p vpcsim-scenario --test hostile -- --ignored --nocapture
+cargo test --release -p vpcsim-scenario --test hostile -- --ignored --nocapture --test-threads=1
