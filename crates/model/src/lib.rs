@@ -310,7 +310,7 @@ pub enum RouteTarget {
 }
 
 /// What a route matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RouteDest {
     Cidr(IpNet),
     /// Every entry of the prefix list, each as long as it is.
@@ -572,9 +572,12 @@ impl InterfaceEndpoint {
     /// its service's load balancer.
     pub fn is_gwlb(&self, t: &Topology) -> bool {
         match self.target {
-            EndpointTarget::EndpointService(es) => {
-                t.load_balancer(t.endpoint_service(es).load_balancer).kind == LoadBalancerKind::Gateway
-            }
+            // `get`: the loader asks while a file with errors is half built.
+            EndpointTarget::EndpointService(es) => t
+                .endpoint_services
+                .get(es.index())
+                .and_then(|s| t.load_balancers.get(s.load_balancer.index()))
+                .is_some_and(|lb| lb.kind == LoadBalancerKind::Gateway),
             EndpointTarget::AwsService(_) => false,
         }
     }

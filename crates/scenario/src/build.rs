@@ -1284,12 +1284,13 @@ impl<'a> Builder<'a> {
             let Some(vpc) = self.rt_vpc[i] else { continue };
             let mut routes = self.local_routes(vpc);
             // Destination -> the line that routes it (0: the local route).
-            let mut seen: Vec<(RouteDest, usize)> = routes.iter().map(|r| (r.dest, 0)).collect();
+            // A map, not a list: a file with 100,000 routes must not take quadratic time.
+            let mut seen: HashMap<RouteDest, usize> = routes.iter().map(|r| (r.dest, 0)).collect();
             for route in &r.routes {
                 let dest = self.route_dest(&route.dest, vpc);
                 let target = self.route_target(&route.target, vpc, r.id.get_ref());
                 let Some(dest) = dest else { continue };
-                if let Some((_, line)) = seen.iter().find(|(d, _)| *d == dest) {
+                if let Some(line) = seen.get(&dest) {
                     let msg = if *line == 0 {
                         format!("{} is already routed by the local route of {}", route.dest.get_ref(), self.vpc_id(vpc))
                     } else {
@@ -1298,7 +1299,7 @@ impl<'a> Builder<'a> {
                     self.err(route.dest.span(), msg);
                     continue;
                 }
-                seen.push((dest, self.line_of(&route.dest.span())));
+                seen.insert(dest, self.line_of(&route.dest.span()));
                 if let (RouteDest::Cidr(net), Some(target)) = (dest, target) {
                     self.check_more_specific(&route.dest, net, target, vpc);
                 }

@@ -279,8 +279,11 @@ impl Builder<'_> {
             }
             if let EndpointTarget::EndpointService(es) = target {
                 let lb = self.t.endpoint_service(es).load_balancer;
-                let zones = &self.lb_zones[lb.index()];
-                if !zones.contains(&sn.az) {
+                // An unknown load balancer is reported already; its
+                // placeholder index may point nowhere.
+                if let Some(zones) = self.lb_zones.get(lb.index())
+                    && !zones.contains(&sn.az)
+                {
                     let msg = format!(
                         "the endpoint service offers no node in {} (its load balancer is in {}): a consumer only gets the provider's AZs",
                         sn.az,
@@ -292,8 +295,14 @@ impl Builder<'_> {
             }
             subnets.push(subnet);
         }
-        let gwlb = matches!(target, EndpointTarget::EndpointService(es)
-            if self.t.load_balancer(self.t.endpoint_service(es).load_balancer).kind == LoadBalancerKind::Gateway);
+        let gwlb = match target {
+            EndpointTarget::EndpointService(es) => self
+                .t
+                .load_balancers
+                .get(self.t.endpoint_service(es).load_balancer.index())
+                .is_some_and(|lb| lb.kind == LoadBalancerKind::Gateway),
+            EndpointTarget::AwsService(_) => false,
+        };
         if gwlb {
             // A Gateway Load Balancer endpoint: a route target in one subnet, no security groups.
             if r.subnets.len() != 1 {
@@ -536,7 +545,10 @@ impl Builder<'_> {
         for r in &raw.endpoint_service {
             let lb = self.resolve(&r.load_balancer, Kind::LoadBalancer).map(LoadBalancerIdx::from_index);
             let region = lb
-                .map(|l| self.t.vpc(self.t.load_balancer(l).vpc).region.clone())
+                // A load balancer that failed to build has a placeholder VPC,
+                // which may not exist: its error is reported already.
+                .and_then(|l| self.t.vpcs.get(self.t.load_balancer(l).vpc.index()))
+                .map(|v| v.region.clone())
                 .unwrap_or_else(|| vpcsim_model::DEFAULT_REGION.to_string());
             let id = r.id.get_ref().clone();
             for p in &r.allowed_principals {

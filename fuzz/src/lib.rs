@@ -1,0 +1,82 @@
+//! The bodies of vpcsim's fuzz targets, shared by the cargo-fuzz binaries
+//! (`fuzz_targets/`) and by the corpus replay tests (`tests/replay.rs`), which
+//! run on stable: `cargo test --manifest-path fuzz/Cargo.toml`.
+//!
+//! Each function takes any bytes and must return without panicking.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use vpcsim_dataplane::{Fabric, Trace};
+use vpcsim_model::EniIdx;
+
+/// A small fabric with every kind of ENI the pipeline treats differently: two
+/// VPC subnets behind a NACL, an IPv6 subnet, an internet gateway with a public
+/// IP, a middlebox with its source/destination check off, an internet host, a
+/// gateway endpoint and an interface endpoint to AWS services.
+pub const FABRIC: &str = include_str!("fabric.toml");
+
+fn fabric() -> &'static Fabric {
+    static FABRIC_ONCE: OnceLock<Fabric> = OnceLock::new();
+    FABRIC_ONCE.get_or_init(|| {
+        let t = vpcsim_scenario::load_str(FABRIC, "fabric.toml").unwrap_or_else(|e| panic!("{e}"));
+        Fabric::new(Arc::new(t)).with_conntrack_capacity(64)
+    })
+}
+
+/// Any bytes as frames through the one pipeline: the input is a sequence of
+/// `[eni, len, bytes of that length]` records (the last one takes what is
+/// left); each frame goes through a fresh copy of the fabric at its ENI
+/// (the selector modulo the number of ENIs, plus one ENI that does not
+/// exist), in order, so earlier frames open the flows later ones ride. The
+/// trace is on and rendered. Then every record is also sent from every ENI.
+pub fn frame(data: &[u8]) {
+    let mut fab = fabric().clone();
+    let n = fab.topology().enis.len();
+    let mut out = Vec::new();
+    let mut records = Vec::new();
+    let mut rest = data;
+    while let [eni, len, tail @ ..] = rest {
+        let len = usize::from(*len).min(tail.len());
+        let len = if records.len() >= 7 { tail.len() } else { len };
+        records.push((usize::from(*eni) % (n + 1), &tail[..len]));
+        rest = &tail[len..];
+    }
+    for (i, &(eni, frame)) in records.iter().enumerate() {
+        let mut trace = Trace::on();
+        let _ =
+            fab.process(Duration::from_millis(i as u64 * 500), EniIdx::from_index(eni), frame, &mut out, &mut trace);
+        let _ = trace.render(fab.topology());
+        // Whatever came out parses and prints.
+        if let Ok(vpcsim_dataplane::packet::Parsed::Ip(meta)) = vpcsim_dataplane::packet::parse(&out) {
+            let _ = meta.to_string();
+        }
+    }
+    for &(_, frame) in &records {
+        for e in 0..n {
+            let _ = fab.process(Duration::from_secs(1000), EniIdx::from_index(e), frame, &mut out, &mut Trace::off());
+        }
+    }
+}
+
+/// Any text to the scenario loader (invalid UTF-8 lossily converted, as a
+/// file read with errors replaced would be); errors are rendered.
+pub fn scenario(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Err(d) = vpcsim_scenario::load_str(&text, "fuzz.toml") {
+        let _ = d.to_string();
+    }
+}
+
+/// Any bytes as a DNS query and as a DNS response.
+pub fn dns(data: &[u8]) {
+    let _ = vpcsim_dns::parse_query(data).map_err(|e| e.to_string());
+    let _ = vpcsim_dns::parse_response(data).map_err(|e| e.to_string());
+}
+
+/// Any text as an endpoint policy document; errors are rendered.
+pub fn policy(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = vpcsim_policy::Policy::parse(text).map_err(|e| e.to_string());
+    }
+}
