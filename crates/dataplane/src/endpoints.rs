@@ -52,6 +52,8 @@ pub struct Endpoints {
     next_port: u16,
     /// Load balancer targets that fail their health checks.
     pub targets_down: rustc_hash::FxHashSet<HostIdx>,
+    /// Each endpoint service's state.
+    pub services: Vec<vpcsim_model::ServiceState>,
 }
 
 impl Endpoints {
@@ -62,6 +64,7 @@ impl Endpoints {
             by_client: FxHashMap::default(),
             next_port: FIRST_PORT,
             targets_down: Default::default(),
+            services: vec![vpcsim_model::ServiceState::Available; t.endpoint_services.len()],
         }
     }
 

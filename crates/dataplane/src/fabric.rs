@@ -266,6 +266,16 @@ impl Fabric {
         self.endpoints.states[ep.index()]
     }
 
+    /// An endpoint service's state now.
+    pub fn service_state(&self, s: vpcsim_model::EndpointServiceIdx) -> vpcsim_model::ServiceState {
+        self.endpoints.services[s.index()]
+    }
+
+    /// Moves an endpoint service to `state` (lifecycle events).
+    pub fn set_service_state(&mut self, s: vpcsim_model::EndpointServiceIdx, state: vpcsim_model::ServiceState) {
+        self.endpoints.services[s.index()] = state;
+    }
+
     /// A load balancer target passes or fails its health checks (events).
     pub fn set_target_health(&mut self, target: vpcsim_model::HostIdx, healthy: bool) {
         if healthy {
@@ -613,6 +623,12 @@ impl Cx<'_> {
             return Err(drop(DropReason::NoDestination, Component::Vpc(t.interface_endpoint(ep).vpc)));
         }
         if state != EndpointState::Available {
+            return Err(drop(DropReason::EndpointNotAvailable, at));
+        }
+        // An endpoint to a service that is no longer Available carries nothing.
+        if let EndpointTarget::EndpointService(es) = t.interface_endpoint(ep).target
+            && self.endpoints.services[es.index()] != vpcsim_model::ServiceState::Available
+        {
             return Err(drop(DropReason::EndpointNotAvailable, at));
         }
         if t.interface_endpoint(ep).is_gwlb(t) {

@@ -178,6 +178,9 @@ impl Sim {
         for (i, e) in sim.topology.events.clone().iter().enumerate() {
             sim.push(e.at, HostIdx(0), Kind::Event(i));
         }
+        for s in &sim.topology.endpoint_services {
+            sim.timeline.push((Duration::ZERO, format!("{}: Available", s.id)));
+        }
         for ep in &sim.topology.interface_endpoints {
             sim.timeline.push((Duration::ZERO, format!("{}: {}", ep.id, ep.state.as_str())));
         }
@@ -355,6 +358,14 @@ impl Sim {
                     format!("{}: {} → {} ({verb})", t.interface_endpoint(ep).id, before.as_str(), after.as_str())
                 };
                 self.timeline.push((self.now, change));
+            }
+            EventAction::DeleteService(s) => {
+                // Deleting, then Deleted: the simulator does not make you wait.
+                let before = self.fabric.service_state(s);
+                self.fabric.set_service_state(s, vpcsim_model::ServiceState::Deleted);
+                let id = &t.endpoint_service(s).id;
+                self.timeline
+                    .push((self.now, format!("{id}: {} → Deleting → Deleted (delete-service)", before.as_str())));
             }
             EventAction::TargetDown(h) | EventAction::TargetUp(h) => {
                 let up = matches!(event.action, EventAction::TargetUp(_));

@@ -180,3 +180,26 @@ fn a_gateway_load_balancer_sends_both_directions_through_one_appliance() {
     let ids: Vec<&str> = o.crossed.iter().map(|c| c.id(&t)).collect();
     assert!(ids.contains(&"vpce-gwlb") && ids.contains(&"gwlb-firewalls"), "{ids:?}");
 }
+
+#[test]
+fn a_deleted_endpoint_service_carries_nothing() {
+    let text = orders_text().replace(
+        "[[event]]\nat = \"2s\"\naction = \"reject\"",
+        "[[event]]\nat = \"5s\"\naction = \"delete-service\"\nservice = \"vpce-svc-orders\"\n\n[[event]]\nat = \"2s\"\naction = \"reject\"",
+    );
+    let t = load(&text);
+    assert_eq!(probe(&t, "app", "orders.xyz.example.com", 443, 4).result, ExpectedResult::Connected);
+    let o = probe(&t, "app", "orders.xyz.example.com", 443, 6);
+    assert_eq!(o.drop.as_ref().map(|d| d.reason.as_str()), Some("endpoint-not-available"), "{}", o.render());
+    let report = vpcsim_engine::run(&t, SimConfig::default(), |_, _| {});
+    assert!(
+        report
+            .sim
+            .timeline
+            .iter()
+            .any(|(at, c)| *at == Duration::from_secs(5)
+                && c.contains("vpce-svc-orders: Available → Deleting → Deleted")),
+        "{:?}",
+        report.sim.timeline
+    );
+}

@@ -518,6 +518,29 @@ impl EndpointState {
     }
 }
 
+/// The state of an endpoint service (AWS's names). A service is Available
+/// from the start (its load balancer is ready in simulated time); events move it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceState {
+    Pending,
+    Available,
+    Failed,
+    Deleting,
+    Deleted,
+}
+
+impl ServiceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Pending => "Pending",
+            ServiceState::Available => "Available",
+            ServiceState::Failed => "Failed",
+            ServiceState::Deleting => "Deleting",
+            ServiceState::Deleted => "Deleted",
+        }
+    }
+}
+
 /// What an interface endpoint connects to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointTarget {
@@ -609,6 +632,9 @@ pub enum EventAction {
     TargetDown(HostIdx),
     /// It comes back.
     TargetUp(HostIdx),
+    /// The provider deletes its endpoint service (Deleting, then Deleted):
+    /// endpoints to it carry nothing more.
+    DeleteService(EndpointServiceIdx),
 }
 
 /// A change at a moment of simulated time.

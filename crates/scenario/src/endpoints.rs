@@ -605,9 +605,18 @@ impl Builder<'_> {
                 "delete" => endpoint(self).map(EventAction::Delete),
                 "target-down" => target(self).map(EventAction::TargetDown),
                 "target-up" => target(self).map(EventAction::TargetUp),
+                "delete-service" => match &r.service {
+                    Some(s) => self
+                        .resolve(s, Kind::EndpointService)
+                        .map(|i| EventAction::DeleteService(vpcsim_model::EndpointServiceIdx::from_index(i))),
+                    None => {
+                        self.err(r.action.span(), "`delete-service` needs `service` (an endpoint service id)");
+                        None
+                    }
+                },
                 other => {
                     let msg = format!(
-                        "unknown event action `{other}`, expected one of `accept`, `reject`, `delete`, `target-down`, `target-up`"
+                        "unknown event action `{other}`, expected one of `accept`, `reject`, `delete`, `target-down`, `target-up`, `delete-service`"
                     );
                     self.err(r.action.span(), msg);
                     None

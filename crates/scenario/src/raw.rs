@@ -142,6 +142,7 @@ pub(crate) struct RawEvent {
     pub action: S<String>,
     pub endpoint: Option<S<String>>,
     pub target: Option<S<String>>,
+    pub service: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
