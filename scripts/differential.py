@@ -531,7 +531,8 @@ def main() -> int:
     ap.add_argument("--topologies", type=int, default=5)
     ap.add_argument("--probes", type=int, default=40)
     ap.add_argument("--seed", type=int, default=None, help="default: random, printed")
-    ap.add_argument("--vpcsim", default="target/release/vpcsim")
+    default_vpcsim = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release", "vpcsim")
+    ap.add_argument("--vpcsim", default=os.path.normpath(default_vpcsim), help="default: target/release/vpcsim")
     ap.add_argument("--out", default=None, help="where to keep scenario files (default: a temporary directory)")
     ap.add_argument("--parallel", type=int, default=8, help="probes run at once on the Linux side")
     ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet"],
@@ -546,6 +547,9 @@ def main() -> int:
     if a.check_only:
         print("differential: network namespaces can be created")
         return 0
+    if not os.access(a.vpcsim, os.X_OK):
+        print(f"differential: {a.vpcsim} not found: build it with `cargo build --release`")
+        return 2
     seed = a.seed if a.seed is not None else random.randrange(1 << 32)
     print(f"differential: seed {seed}, {a.topologies} topologies x {a.probes} probes")
     out = a.out or tempfile.mkdtemp(prefix="vpcsim-differential-")
