@@ -1,0 +1,624 @@
+#!/usr/bin/env python3
+"""Differential oracle: vpcsim against the Linux kernel (issue 8, part 1).
+
+Generates random scenarios within the semantics both can express, asks
+vpcsim for each probe's verdict (`vpcsim trace --json`), builds the same
+topology in Linux network namespaces and runs the same probes there, then
+compares. Every disagreement is printed as a minimal scenario file (the
+topology plus the one expectation, with Linux's verdict as `result`, so that
+`vpcsim check` on it fails until vpcsim agrees).
+
+    scripts/differential.py [--topologies N] [--probes M] [--seed S]
+                            [--vpcsim PATH] [--out DIR] [--parallel P]
+
+Needs root (namespaces, veth, nftables). Exit status: 0 when every probe
+agreed, 1 on a disagreement, 2 when the oracle cannot run.
+
+What is generated (one VPC, 10.0.0.0/16):
+- 2-4 subnets 10.0.X.0/24, each with its own route table and NACL, and 1-3
+  hosts 10.0.X.Y, each with a public IP, 1-2 security groups and listeners.
+- 1-3 hosts on the internet (203.0.113.0/24, 198.51.100.0/24) and an
+  internet gateway. A route table routes 0.0.0.0/0 to it or not, and holds
+  0-2 blackhole routes to internet prefixes (AWS refuses blackholes more
+  specific than the local route, so they cannot point inside the VPC).
+- NACLs: ordered allow/deny rules over proto, ports and CIDRs; implicit
+  final deny.
+- Security groups: CIDR rules and group-reference rules, ingress and egress.
+- Probes: tcp connect, udp echo, icmp echo, VPC->VPC, VPC->internet and
+  internet->VPC (to the public IP).
+
+The Linux model follows AWS:
+- Addresses: 10.0.X.Y -> 198.18.X.Y; 203.0.113.Z -> 198.19.113.Z;
+  198.51.100.Z -> 198.19.100.Z; a public IP maps to its host's private
+  address (the internet gateway's 1:1 NAT changes nothing any filter here
+  looks at: internet hosts have no filters).
+- One router namespace (the VPC router and the internet gateway). Each host
+  namespace has one veth into it; internet hosts hang off a bridge. Each
+  subnet has a routing table chosen by `ip rule from <subnet>`, holding the
+  /32 routes of the VPC's hosts (the local route), `default dev br-inet` (the
+  internet gateway) or a blackhole default (no route), and the blackholes.
+- NACLs: nftables chains in the router's forward hook, rule-number order,
+  first match, final drop; a subnet's egress chain for packets that come in
+  from its hosts' veths, its ingress chain for packets that leave through
+  them. Traffic between two hosts of one subnet skips both, as in AWS.
+- Security groups: an nftables table in each host namespace (per ENI, as in
+  AWS): `ct state established,related accept`, the allow rules (all groups of
+  the host, group references expanded to member addresses), policy drop, on
+  input and output.
+- Probes run with explicit 1 s timeouts from the same source port vpcsim
+  used. TCP: connected / refused (RST) / dropped (anything else); UDP:
+  replied (echo) / dropped; ICMP: replied / dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import ipaddress
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PORTS = [22, 80, 443, 8080, 9000]
+PORT_RANGES = ["22", "80", "443", "8080", "9000", "1-1023", "1024-65535", "32768-60999", "80-443"]
+INTERNET_IPS = ["203.0.113.5", "203.0.113.20", "203.0.113.130", "198.51.100.7", "198.51.100.100"]
+BLACKHOLES = [
+    "203.0.113.0/24",
+    "203.0.113.0/25",
+    "203.0.113.128/25",
+    "203.0.113.16/28",
+    "198.51.100.0/24",
+    "198.51.100.0/28",
+]
+
+
+# ---------------------------------------------------------------- generation
+
+
+def gen_topology(rng: random.Random) -> dict:
+    subnet_nums = sorted(rng.sample(range(1, 10), rng.randint(2, 4)))
+    subnets = []
+    hosts = []
+    for x in subnet_nums:
+        sid = f"subnet-{x}"
+        n = rng.randint(1, 3)
+        for j in range(n):
+            hosts.append({"id": f"h{x}{j}", "subnet": sid, "ip": f"10.0.{x}.{10 + j}", "public_ip": f"54.0.{x}.{10 + j}"})
+        subnets.append({"id": sid, "x": x, "cidr": f"10.0.{x}.0/24"})
+    inet = [{"id": f"i{k}", "ip": ip} for k, ip in enumerate(sorted(rng.sample(INTERNET_IPS, rng.randint(1, 3))))]
+
+    # CIDRs a rule may name: everything, the VPC, subnets, hosts, parts of
+    # subnets, internet prefixes and hosts.
+    cidrs = ["0.0.0.0/0", "10.0.0.0/16"]
+    for s in subnets:
+        cidrs += [s["cidr"], f"10.0.{s['x']}.0/28", f"10.0.{s['x']}.8/29"]
+    cidrs += [h["ip"] + "/32" for h in hosts]
+    cidrs += ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/25"] + [i["ip"] + "/32" for i in inet]
+
+    broad = ["0.0.0.0/0", "10.0.0.0/16"] + [s["cidr"] for s in subnets]
+
+    def rand_proto_ports():
+        proto = rng.choice(["tcp", "tcp", "udp", "udp", "icmp", "icmp", "all"])
+        ports = None
+        if proto in ("tcp", "udp") and rng.random() < 0.8:
+            ports = rng.choice(PORT_RANGES)
+        return proto, ports
+
+    for s in subnets:
+        routes = []
+        if rng.random() < 0.75:
+            routes.append({"dest": "0.0.0.0/0", "target": "igw"})
+        for b in rng.sample(BLACKHOLES, rng.choice([0, 1, 1, 2])):
+            routes.append({"dest": b, "target": "blackhole"})
+        s["routes"] = routes
+        nacl = {}
+        for direction in ("ingress", "egress"):
+            rules = []
+            nums = sorted(rng.sample(range(1, 40), rng.randint(1, 5)))
+            for num in nums:
+                proto, ports = rand_proto_ports()
+                action = "allow" if rng.random() < 0.6 else "deny"
+                rules.append({"rule": num * 10, "action": action, "proto": proto, "ports": ports, "cidr": rng.choice(cidrs)})
+            if rng.random() < 0.85:  # mostly a broad allow at the end, or little gets through
+                rules.append({"rule": 500, "action": "allow", "proto": "all", "ports": None, "cidr": "0.0.0.0/0"})
+            nacl[direction] = rules
+        s["nacl"] = nacl
+
+    sgs = []
+    for k in range(rng.randint(2, 4)):
+        sgs.append({"id": f"sg-{k}"})
+    for sg in sgs:
+        for direction in ("ingress", "egress"):
+            rules = []
+            if direction == "egress" and rng.random() < 0.8:
+                rules.append({"proto": "all", "ports": None, "cidr": "0.0.0.0/0"})
+            for _ in range(rng.randint(1, 6) if direction == "ingress" else rng.randint(1, 4)):
+                proto, ports = rand_proto_ports()
+                r = {"proto": proto, "ports": ports}
+                if rng.random() < 0.3:
+                    r["sg"] = rng.choice(sgs)["id"]
+                else:
+                    r["cidr"] = rng.choice(cidrs if rng.random() < 0.4 else broad)
+                rules.append(r)
+            sg[direction] = rules
+    for h in hosts:
+        h["sgs"] = sorted({s["id"] for s in rng.sample(sgs, rng.randint(1, 2))})
+    for h in hosts + inet:
+        h["listen"] = sorted(
+            {f"{p}/{n}" for p in ("tcp", "udp") for n in PORTS if rng.random() < 0.4},
+            key=lambda s: (s.split("/")[0], int(s.split("/")[1])),
+        )
+    return {"subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs}
+
+
+def gen_probes(rng: random.Random, topo: dict, m: int) -> list[dict]:
+    hosts, inet = topo["hosts"], topo["inet"]
+    probes = []
+    while len(probes) < m:
+        kind = rng.random()
+        if kind < 0.6 and len(hosts) > 1:
+            a, b = rng.sample(hosts, 2)
+            src, to, dst_host = a, b["id"], b
+        elif kind < 0.8:
+            a, b = rng.choice(hosts), rng.choice(inet)
+            src, to, dst_host = a, b["ip"], b
+        else:
+            a, b = rng.choice(inet), rng.choice(hosts)
+            src, to, dst_host = a, b["public_ip"], b
+        proto = rng.choice(["tcp", "tcp", "udp", "icmp"])
+        port = None
+        if proto != "icmp":
+            listening = [int(s.split("/")[1]) for s in dst_host["listen"] if s.startswith(proto)]
+            port = rng.choice(listening) if listening and rng.random() < 0.7 else rng.choice(PORTS)
+        probes.append({"from": src["id"], "to": to, "proto": proto, "port": port, "dst": dst_host["id"]})
+    return probes
+
+
+def toml_rule(r: dict, keys: list[str]) -> str:
+    parts = []
+    for k in keys:
+        v = r.get(k)
+        if v is None:
+            continue
+        parts.append(f"{k} = {v}" if isinstance(v, int) else f'{k} = "{v}"')
+    return "{ " + ", ".join(parts) + " }"
+
+
+def to_toml(topo: dict, name: str) -> str:
+    out = [f'name = "{name}"', "seed = 1", "", "[[vpc]]", 'id = "vpc"', 'cidr = "10.0.0.0/16"', ""]
+    out += ["[[internet_gateway]]", 'id = "igw"', 'vpc = "vpc"', ""]
+    for s in topo["subnets"]:
+        out += ["[[route_table]]", f'id = "rtb-{s["x"]}"', 'vpc = "vpc"', "routes = ["]
+        out += [f"  {toml_rule(r, ['dest', 'target'])}," for r in s["routes"]]
+        out += ["]", ""]
+        out += ["[[nacl]]", f'id = "acl-{s["x"]}"', 'vpc = "vpc"']
+        for d in ("ingress", "egress"):
+            out += [f"{d} = ["]
+            out += [f"  {toml_rule(r, ['rule', 'action', 'proto', 'ports', 'cidr'])}," for r in s["nacl"][d]]
+            out += ["]"]
+        out += [""]
+        out += ["[[subnet]]", f'id = "{s["id"]}"', 'vpc = "vpc"', f'cidr = "{s["cidr"]}"']
+        out += [f'route_table = "rtb-{s["x"]}"', f'nacl = "acl-{s["x"]}"', ""]
+    for sg in topo["sgs"]:
+        out += ["[[security_group]]", f'id = "{sg["id"]}"', 'vpc = "vpc"']
+        for d in ("ingress", "egress"):
+            out += [f"{d} = ["]
+            out += [f"  {toml_rule(r, ['proto', 'ports', 'cidr', 'sg'])}," for r in sg[d]]
+            out += ["]"]
+        out += [""]
+    for h in topo["hosts"]:
+        out += ["[[host]]", f'id = "{h["id"]}"', f'subnet = "{h["subnet"]}"', f'ip = "{h["ip"]}"']
+        out += [f'public_ip = "{h["public_ip"]}"', "security_groups = " + json.dumps(h["sgs"])]
+        out += ["listen = " + json.dumps(h["listen"]), ""]
+    for i in topo["inet"]:
+        out += ["[[host]]", f'id = "{i["id"]}"', "internet = true", f'ip = "{i["ip"]}"']
+        out += ["listen = " + json.dumps(i["listen"]), ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- vpcsim
+
+DROP_REASONS: dict[str, int] = {}
+
+
+def vpcsim_verdict(vpcsim: str, path: str, p: dict) -> tuple[str, int | None]:
+    cmd = [vpcsim, "trace", path, "--from", p["from"], "--to", p["to"], "--proto", p["proto"], "--json"]
+    if p["port"] is not None:
+        cmd += ["--port", str(p["port"])]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if r.returncode not in (0, 1):
+        raise RuntimeError(f"vpcsim trace failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
+    d = json.loads(r.stdout)
+    sport = None
+    if d.get("frames"):
+        m = re.search(r":(\d+) →", d["frames"][0]["packet"])
+        if m:
+            sport = int(m.group(1))
+    result = d["result"]
+    if d.get("drop"):
+        DROP_REASONS[d["drop"]["reason"]] = DROP_REASONS.get(d["drop"]["reason"], 0) + 1
+    return result, sport
+
+
+# ---------------------------------------------------------------- Linux
+
+
+def lx(addr: str) -> str:
+    """Maps a scenario address into 198.18.0.0/15."""
+    ip = ipaddress.ip_address(addr)
+    o = ip.packed
+    if o[0] == 10 and o[1] == 0:
+        return f"198.18.{o[2]}.{o[3]}"
+    if o[:3] == bytes([203, 0, 113]):
+        return f"198.19.113.{o[3]}"
+    if o[:3] == bytes([198, 51, 100]):
+        return f"198.19.100.{o[3]}"
+    raise ValueError(f"no mapping for {addr}")
+
+
+def lx_cidr(cidr: str) -> str:
+    net = ipaddress.ip_network(cidr)
+    if net.prefixlen == 0:
+        return "0.0.0.0/0"
+    if net.subnet_of(ipaddress.ip_network("10.0.0.0/16")) or net.prefixlen >= 24:
+        return f"{lx(str(net.network_address))}/{net.prefixlen}"
+    raise ValueError(f"no mapping for {cidr}")
+
+
+def nft_match(proto: str, ports: str | None) -> str:
+    if proto == "all":
+        return ""
+    if ports is None:
+        return f"meta l4proto {proto}"
+    return f"{proto} dport {ports}"
+
+
+SERVER = r"""
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for spec in sys.argv[1:]:
+    proto, port = spec.split('/')
+    if proto == 'tcp':
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('0.0.0.0', int(port))); s.listen(64)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', int(port)))
+    s.setblocking(False); sel.register(s, selectors.EVENT_READ, proto)
+print('ready', flush=True)
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        try:
+            if key.data == 'tcp':
+                c, _ = s.accept(); c.close()
+            else:
+                d, a = s.recvfrom(65535); s.sendto(d, a)
+        except OSError:
+            pass
+"""
+
+CLIENT = r"""
+import socket, struct, sys, time
+proto, dst, port, sport, ident = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def bind(s):
+    if sport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try: s.bind(('0.0.0.0', sport))
+        except OSError: pass
+if proto == 'tcp':
+    s = socket.socket(); bind(s); s.settimeout(1.0)
+    try: s.connect((dst, port)); print('connected')
+    except ConnectionRefusedError: print('refused')
+    except OSError: print('dropped')
+elif proto == 'udp':
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bind(s); s.settimeout(1.0)
+    try:
+        s.sendto(b'vpcsim', (dst, port)); s.recvfrom(2048); print('replied')
+    except OSError: print('dropped')
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    def csum(b):
+        t = sum(struct.unpack('!%dH' % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+        return ~t & 0xffff
+    body = struct.pack('!BBHHH', 8, 0, 0, ident, 1) + b'vpcsim'
+    body = body[:2] + struct.pack('!H', csum(body)) + body[4:]
+    deadline = time.monotonic() + 1.0; verdict = 'dropped'
+    try:
+        s.sendto(body, (dst, 0))
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left); d, a = s.recvfrom(2048); h = (d[0] & 15) * 4
+            if a[0] == dst and d[h] == 0 and struct.unpack('!H', d[h+4:h+6])[0] == ident:
+                verdict = 'replied'; break
+    except OSError: pass
+    print(verdict)
+"""
+
+
+class Linux:
+    """One topology in namespaces; `close()` removes everything it made."""
+
+    def __init__(self, topo: dict, tag: str, mutate: str | None = None):
+        self.mutate = mutate
+        self.topo = topo
+        self.tag = tag
+        self.namespaces: list[str] = []
+        self.servers: list[subprocess.Popen] = []
+        self.router = f"{tag}r"
+        self.ns = {}
+
+    def sh(self, *cmd: str, ns: str | None = None, stdin: str | None = None) -> None:
+        full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
+        r = subprocess.run(full, input=stdin, capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(full)}: {r.stderr.strip()}\n{stdin or ''}")
+
+    def add_ns(self, name: str) -> None:
+        self.sh("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        self.sh("ip", "link", "set", "lo", "up", ns=name)
+        self.sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", ns=name)
+
+    def build(self) -> None:
+        t, R = self.topo, self.router
+        self.add_ns(R)
+        self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
+                "net.ipv4.conf.default.send_redirects=0", ns=R)
+        self.sh("ip", "link", "add", "br-inet", "type", "bridge", ns=R)
+        self.sh("ip", "addr", "add", "198.19.0.254/32", "dev", "br-inet", ns=R)
+        self.sh("ip", "link", "set", "br-inet", "up", ns=R)
+        subnet_x = {s["id"]: s["x"] for s in t["subnets"]}
+        members = {}
+        for h in t["hosts"]:
+            for g in h["sgs"]:
+                members.setdefault(g, []).append(lx(h["ip"]))
+        for k, h in enumerate(t["hosts"] + t["inet"]):
+            ns = f"{self.tag}h{k}"
+            self.ns[h["id"]] = ns
+            self.add_ns(ns)
+            internet = "subnet" not in h
+            rside = f"v{k}" if internet else f"s{subnet_x[h['subnet']]}h{k}"
+            self.sh("ip", "link", "add", rside, "netns", R, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            addr, gw = lx(h["ip"]), ("198.19.0.254" if internet else "198.19.0.1")
+            self.sh("ip", "addr", "add", f"{addr}/32", "dev", "eth0", ns=ns)
+            self.sh("ip", "link", "set", "eth0", "up", ns=ns)
+            self.sh("ip", "route", "add", gw, "dev", "eth0", ns=ns)
+            self.sh("ip", "route", "add", "default", "via", gw, "dev", "eth0", ns=ns)
+            if internet:
+                self.sh("ip", "link", "set", rside, "master", "br-inet", ns=R)
+                self.sh("ip", "link", "set", rside, "up", ns=R)
+            else:
+                self.sh("ip", "addr", "add", "198.19.0.1/32", "dev", rside, ns=R)
+                self.sh("ip", "link", "set", rside, "up", ns=R)
+                self.sh("sysctl", "-qw", f"net.ipv4.conf.{rside}.rp_filter=0", ns=R)
+                self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, ns=R)
+                for s in t["subnets"]:
+                    self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, "table", str(100 + s["x"]), ns=R)
+                self.sh("nft", "-f", "-", ns=ns, stdin=self.sg_ruleset(h, members))
+        self.sh("ip", "route", "add", "198.19.0.0/16", "dev", "br-inet", ns=R)
+        for s in t["subnets"]:
+            table = str(100 + s["x"])
+            self.sh("ip", "rule", "add", "from", lx_cidr(s["cidr"]), "lookup", table, ns=R)
+            if any(r["target"] == "igw" for r in s["routes"]):
+                self.sh("ip", "route", "add", "default", "dev", "br-inet", "table", table, ns=R)
+            else:
+                self.sh("ip", "route", "add", "blackhole", "default", "table", table, ns=R)
+            for r in s["routes"]:
+                if r["target"] == "blackhole" and self.mutate != "no-blackholes":
+                    self.sh("ip", "route", "add", "blackhole", lx_cidr(r["dest"]), "table", table, ns=R)
+        self.sh("nft", "-f", "-", ns=R, stdin=self.nacl_ruleset())
+        for h in t["hosts"] + t["inet"]:
+            if h["listen"]:
+                p = subprocess.Popen(["ip", "netns", "exec", self.ns[h["id"]], sys.executable, "-c", SERVER, *h["listen"]],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                self.servers.append(p)
+        for p in self.servers:
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("a listener did not start")
+
+    def sg_ruleset(self, h: dict, members: dict) -> str:
+        rules = {"ingress": [], "egress": []}
+        for sg in self.topo["sgs"]:
+            if sg["id"] not in h["sgs"]:
+                continue
+            for d in ("ingress", "egress"):
+                key = "saddr" if d == "ingress" else "daddr"
+                for r in sg[d]:
+                    m = nft_match(r["proto"], r["ports"])
+                    if "sg" in r:
+                        ips = members.get(r["sg"], [])
+                        if not ips:
+                            continue
+                        peer = f"ip {key} {{ {', '.join(ips)} }}"
+                    else:
+                        peer = f"ip {key} {lx_cidr(r['cidr'])}"
+                    rules[d].append(f"{peer} {m} accept")
+        ct = "    ct state established,related accept" if self.mutate != "sg-stateless" else ""
+        lines = ["table inet sg {", "  chain input {", "    type filter hook input priority 0; policy drop;",
+                 ct, '    iifname "lo" accept']
+        lines += [f"    {r}" for r in rules["ingress"]]
+        lines += ["  }", "  chain output {", "    type filter hook output priority 0; policy drop;",
+                  ct, '    oifname "lo" accept']
+        lines += [f"    {r}" for r in rules["egress"]]
+        lines += ["  }", "}"]
+        return "\n".join(lines) + "\n"
+
+    def nacl_ruleset(self) -> str:
+        lines = ["table ip nacl {"]
+        fwd = ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
+        for s in self.topo["subnets"]:
+            x = s["x"]
+            pat = f'"s{x}h*"'
+            for d in ("egress", "ingress"):
+                key = "saddr" if d == "ingress" else "daddr"
+                lines.append(f"  chain {d}_{x} {{")
+                for r in sorted(s["nacl"][d], key=lambda r: r["rule"]):
+                    verdict = "return" if r["action"] == "allow" else "drop"
+                    lines.append(f"    ip {key} {lx_cidr(r['cidr'])} {nft_match(r['proto'], r['ports'])} {verdict}")
+                lines += ["    drop", "  }"]
+            # Leaving subnet x (its egress), then entering subnet y (its
+            # ingress); traffic that stays in one subnet meets no NACL.
+            if self.mutate == "nacl-in-subnet":  # wrong on purpose: AWS skips them
+                fwd.append(f"    iifname {pat} jump egress_{x}")
+                fwd.append(f"    oifname {pat} jump ingress_{x}")
+            else:
+                fwd.append(f"    iifname {pat} oifname != {pat} jump egress_{x}")
+                fwd.append(f"    oifname {pat} iifname != {pat} jump ingress_{x}")
+        lines += fwd + ["  }", "}"]
+        return "\n".join(lines) + "\n"
+
+    def probe(self, p: dict, sport: int | None, ident: int) -> str:
+        dst = lx(self.topo_ip(p["dst"]))
+        cmd = ["ip", "netns", "exec", self.ns[p["from"]], sys.executable, "-c", CLIENT,
+               p["proto"], dst, str(p["port"] or 0), str(sport or 0), str(ident)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return r.stdout.strip() or f"error: {r.stderr.strip()}"
+
+    def topo_ip(self, hid: str) -> str:
+        for h in self.topo["hosts"] + self.topo["inet"]:
+            if h["id"] == hid:
+                return h["ip"]
+        raise KeyError(hid)
+
+    def close(self) -> None:
+        for p in self.servers:
+            p.kill()
+            p.wait()
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        self.namespaces.clear()
+
+
+# ---------------------------------------------------------------- main
+
+
+def expect_toml(p: dict, result: str, ours: str) -> str:
+    lines = [f"# vpcsim: {ours}", f"# Linux:  {result}", "[[expect]]", f'from = "{p["from"]}"', f'to = "{p["to"]}"',
+             f'proto = "{p["proto"]}"']
+    if p["port"] is not None:
+        lines.append(f"port = {p['port']}")
+    lines.append(f'result = "{result}"')
+    return "\n".join(lines)
+
+
+def can_make_namespaces() -> str | None:
+    if os.geteuid() != 0:
+        return "not root"
+    for tool in ("ip", "nft"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` is not installed"
+    name = f"vdprobe{os.getpid()}"
+    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"ip netns add failed: {r.stderr.strip()}"
+    try:
+        r = subprocess.run(["ip", "netns", "exec", name, "nft", "list", "ruleset"], capture_output=True, text=True)
+        if r.returncode != 0:
+            return f"nft does not work in a namespace: {r.stderr.strip()}"
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--topologies", type=int, default=5)
+    ap.add_argument("--probes", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=None, help="default: random, printed")
+    default_vpcsim = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release", "vpcsim")
+    ap.add_argument("--vpcsim", default=os.path.normpath(default_vpcsim), help="default: target/release/vpcsim")
+    ap.add_argument("--out", default=None, help="where to keep scenario files (default: a temporary directory)")
+    ap.add_argument("--parallel", type=int, default=8, help="probes run at once on the Linux side")
+    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet"],
+                    help="break the Linux model on purpose, to see the oracle catch it")
+    ap.add_argument("--check-only", action="store_true", help="only say whether namespaces can be made")
+    a = ap.parse_args()
+
+    why = can_make_namespaces()
+    if why:
+        print(f"differential: cannot create network namespaces here ({why}); the oracle did not run")
+        return 2
+    if a.check_only:
+        print("differential: network namespaces can be created")
+        return 0
+    if not os.access(a.vpcsim, os.X_OK):
+        print(f"differential: {a.vpcsim} not found: build it with `cargo build --release`")
+        return 2
+    seed = a.seed if a.seed is not None else random.randrange(1 << 32)
+    print(f"differential: seed {seed}, {a.topologies} topologies x {a.probes} probes")
+    out = a.out or tempfile.mkdtemp(prefix="vpcsim-differential-")
+    os.makedirs(out, exist_ok=True)
+
+    current: list[Linux] = []
+
+    def on_signal(signum, _frame):
+        for lnx in current:
+            lnx.close()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    agreed = disagreed = 0
+    verdicts: dict[str, int] = {}
+    start = time.monotonic()
+    for t in range(a.topologies):
+        tseed = seed + t
+        rng = random.Random(tseed)
+        topo = gen_topology(rng)
+        probes = gen_probes(rng, topo, a.probes)
+        text = to_toml(topo, f"differential seed {tseed}")
+        path = os.path.join(out, f"topology-{tseed}.toml")
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        ours = [vpcsim_verdict(a.vpcsim, path, p) for p in probes]
+        # Each trace is a fresh simulation, so every probe of one host leaves
+        # from the same port in vpcsim. Linux reuses it once per host and
+        # protocol, then picks its own: two probes on one 5-tuple would meet
+        # each other's sockets and conntrack entries. No generated rule
+        # splits the ephemeral range (32768-60999, the same in both), so the
+        # port Linux picks is judged as vpcsim's would be.
+        used = set()
+        sports = []
+        for p, (_, sport) in zip(probes, ours):
+            key = (p["from"], p["proto"], sport)
+            sports.append(sport if key not in used else None)
+            used.add(key)
+        lnx = Linux(topo, f"vd{os.getpid() % 100000}t{t}", a.mutate)
+        current.append(lnx)
+        try:
+            lnx.build()
+            with concurrent.futures.ThreadPoolExecutor(a.parallel) as pool:
+                theirs = list(pool.map(lambda ip: lnx.probe(ip[1], sports[ip[0]], 1000 + ip[0]), enumerate(probes)))
+        finally:
+            lnx.close()
+            current.remove(lnx)
+        n_dis = 0
+        for i, (p, (v, _), l) in enumerate(zip(probes, ours, theirs)):
+            verdicts[f"{p['proto']} {v}"] = verdicts.get(f"{p['proto']} {v}", 0) + 1
+            if v == l:
+                agreed += 1
+                continue
+            disagreed += 1
+            n_dis += 1
+            repro = os.path.join(out, f"disagreement-{tseed}-{i}.toml")
+            body = f"# Differential oracle, seed {tseed}, probe {i}: vpcsim says {v}, Linux says {l}.\n{text}\n{expect_toml(p, l, v)}\n"
+            with open(repro, "w") as f:
+                f.write(body)
+            print(f"--- disagreement: {repro}\n{body}")
+        print(f"topology {tseed}: {len(probes) - n_dis}/{len(probes)} agreed ({len(topo['hosts'])} hosts, "
+              f"{len(topo['subnets'])} subnets, {time.monotonic() - start:.0f} s)", flush=True)
+    print("vpcsim's verdicts: " + ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items())))
+    print("vpcsim's drop reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(DROP_REASONS.items())))
+    print(f"{agreed} agreed, {disagreed} disagreed")
+    return 0 if disagreed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
