@@ -497,6 +497,14 @@ impl Cx<'_> {
         self.route_from(meta, s)
     }
 
+    /// Out of subnet `s` through the VPC router: the subnet's NACL egress
+    /// rules, then a hop.
+    fn leave_subnet(&mut self, meta: &mut Meta, s: SubnetIdx) -> Hop<()> {
+        let vpc = self.t.subnet(s).vpc;
+        self.nacl(meta, s, Direction::Egress)?;
+        self.hop(meta, Component::Vpc(vpc))
+    }
+
     /// The route table of subnet `s` decides where a packet leaving an ENI of
     /// the subnet (an instance's, or a NAT gateway's) goes.
     pub(crate) fn route_from(&mut self, meta: &mut Meta, s: SubnetIdx) -> Hop {
@@ -525,25 +533,21 @@ impl Cx<'_> {
             RouteTarget::Eni(to) => {
                 let leaves = t.eni(to).subnet() != Some(s);
                 if leaves {
-                    self.nacl(meta, s, Direction::Egress)?;
-                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                    self.leave_subnet(meta, s)?;
                 }
                 self.enter_eni(meta, to, Some(s))
             }
             RouteTarget::InternetGateway(igw) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.igw_out(meta, igw)
             }
             RouteTarget::GatewayEndpoint(ep) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.gateway_endpoint_out(meta, ep, subnet.vpc)
             }
             RouteTarget::NatGateway(n) => {
                 if t.nat_gateway(n).subnet != s {
-                    self.nacl(meta, s, Direction::Egress)?;
-                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                    self.leave_subnet(meta, s)?;
                 }
                 self.nat_out(meta, n, s)
             }
@@ -556,29 +560,24 @@ impl Cx<'_> {
                     return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
                 };
                 if t.eni(eni).subnet() != Some(s) {
-                    self.nacl(meta, s, Direction::Egress)?;
-                    self.hop(meta, Component::Vpc(subnet.vpc))?;
+                    self.leave_subnet(meta, s)?;
                 }
                 self.enter_eni(meta, eni, Some(s))
             }
             RouteTarget::EgressOnlyInternetGateway(g) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.eigw_out(meta, g)
             }
             RouteTarget::Peering(p) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.peering_out(meta, p, subnet.vpc)
             }
             RouteTarget::TransitGateway(tg) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.tgw_from_vpc(meta, tg, s)
             }
             RouteTarget::VpnGateway(g) => {
-                self.nacl(meta, s, Direction::Egress)?;
-                self.hop(meta, Component::Vpc(subnet.vpc))?;
+                self.leave_subnet(meta, s)?;
                 self.vgw_out(meta, g)
             }
         }
