@@ -692,7 +692,7 @@ impl Cx<'_> {
                         if pool.is_empty() {
                             return Err(drop(DropReason::NoTarget, lb_at));
                         }
-                        let target = pool[flow_hash(meta) as usize % pool.len()];
+                        let target = pool[meta.flow_hash() as usize % pool.len()];
                         let far = (IpAddr::V4(t.eni(target).ipv4), listener.target_port);
                         let port = self
                             .new_endpoint_flow(meta, ep, eni, far, node_ip, Some((lb_idx, node)))
@@ -1230,14 +1230,6 @@ fn service_of(t: &Topology, eni: EniIdx) -> Option<vpcsim_model::ServiceIdx> {
         EniOwner::Host(h) => t.host(h).service,
         EniOwner::InterfaceEndpoint(_) | EniOwner::LoadBalancer(_) | EniOwner::NatGateway(_) => None,
     }
-}
-
-/// A flow's hash: the load balancer's choice of target, stable per flow.
-fn flow_hash(meta: &Meta) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port).hash(&mut h);
-    h.finish()
 }
 
 /// Route lookups one frame may make (an instance's subnet, a NAT gateway's

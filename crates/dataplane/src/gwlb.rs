@@ -8,7 +8,6 @@
 //! option class 0x0108 with the endpoint (type 1) and a flow cookie (type 3);
 //! the way back reads the endpoint from it.
 
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use etherparse::PacketBuilder;
@@ -68,16 +67,6 @@ pub fn decapsulate(bytes: &[u8]) -> Option<(u64, &[u8])> {
     Some((endpoint?, inner))
 }
 
-/// The same value for both directions of a flow.
-fn symmetric_hash(meta: &Meta) -> u64 {
-    let a = (meta.src, meta.src_port);
-    let b = (meta.dst, meta.dst_port);
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = rustc_hash::FxHasher::default();
-    (meta.proto, lo, hi).hash(&mut h);
-    h.finish()
-}
-
 impl Cx<'_> {
     /// Into the Gateway Load Balancer behind endpoint `ep`: encapsulated to a
     /// healthy appliance, from the load balancer's node in the endpoint's AZ.
@@ -107,7 +96,7 @@ impl Cx<'_> {
         if pool.is_empty() {
             return Err(drop(DropReason::NoTarget, at));
         }
-        let hash = symmetric_hash(meta);
+        let hash = meta.symmetric_flow_hash();
         let appliance = pool[(hash % pool.len() as u64) as usize];
         let inner_end = (meta.l3 + meta.ip_len).min(self.out.len());
         let inner = self.out[meta.l3..inner_end].to_vec();

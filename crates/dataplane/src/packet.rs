@@ -48,6 +48,28 @@ pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
 impl Meta {
+    /// A hash of the flow (protocol, both ends), stable for its life: how a
+    /// load balancer picks a target.
+    pub fn flow_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        (self.proto, self.src, self.src_port, self.dst, self.dst_port).hash(&mut h);
+        h.finish()
+    }
+
+    /// A hash of the flow that is the same in both directions: how a Gateway
+    /// Load Balancer and a transit gateway in appliance mode keep a flow's
+    /// two directions on one appliance or AZ.
+    pub fn symmetric_flow_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let a = (self.src, self.src_port);
+        let b = (self.dst, self.dst_port);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let mut h = rustc_hash::FxHasher::default();
+        (self.proto, lo, hi).hash(&mut h);
+        h.finish()
+    }
+
     pub fn is_ipv4(&self) -> bool {
         self.src.is_ipv4()
     }

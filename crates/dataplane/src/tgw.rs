@@ -77,17 +77,6 @@ pub fn tgw_beaten(table: &TgwRouteTable, dest: IpAddr, winner: usize) -> Vec<usi
     others.into_iter().map(|(_, i)| i).collect()
 }
 
-/// A flow's hash that is the same in both directions (appliance mode).
-pub fn symmetric_flow_hash(meta: &Meta) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let a = (meta.src, meta.src_port);
-    let b = (meta.dst, meta.dst_port);
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = rustc_hash::FxHasher::default();
-    (meta.proto, lo, hi).hash(&mut h);
-    h.finish()
-}
-
 /// Calls `f` with every prefix a VPN connection advertises to its
 /// on-premises network: a VPN gateway's VPC CIDRs; the routes (but
 /// blackholes) of the TGW route table associated with the VPN attachment.
@@ -210,7 +199,7 @@ impl Cx<'_> {
         match &attachment.kind {
             TgwAttachmentKind::Vpn(c) => self.vpn_to_onprem(meta, *c),
             TgwAttachmentKind::Vpc { subnets, .. } => {
-                let by_hash = || subnets.get(symmetric_flow_hash(meta) as usize % subnets.len().max(1)).copied();
+                let by_hash = || subnets.get(meta.symmetric_flow_hash() as usize % subnets.len().max(1)).copied();
                 let az = came_from.map(|s| t.subnet(s).az.as_str());
                 let out = if attachment.appliance_mode {
                     by_hash()
