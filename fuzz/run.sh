@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(frame scenario dns policy)
+[ ${#targets[@]} -gt 0 ] || targets=(frame scenario dns policy geneve)
 
 cargo +nightly fuzz build --release >/dev/null 2>&1
 status=0

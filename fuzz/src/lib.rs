@@ -80,3 +80,58 @@ pub fn policy(data: &[u8]) {
         let _ = vpcsim_policy::Policy::parse(text).map_err(|e| e.to_string());
     }
 }
+
+/// A fabric with a Gateway Load Balancer: the bundled inspection scenario
+/// (two appliances behind the load balancer, an endpoint in the application
+/// VPC). Returns the fabric, an appliance's ENI and the load balancer's node.
+fn geneve_fabric() -> &'static (Fabric, EniIdx, EniIdx) {
+    static ONCE: OnceLock<(Fabric, EniIdx, EniIdx)> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let text = include_str!("../../scenarios/gwlb-inspection.toml");
+        let t = vpcsim_scenario::load_str(text, "gwlb-inspection.toml").unwrap_or_else(|e| panic!("{e}"));
+        let appliance = t.host(t.host_by_id("firewall1").expect("the scenario has firewall1")).eni;
+        let node = *t.load_balancers.first().and_then(|lb| lb.nodes.first()).expect("the load balancer has a node");
+        (Fabric::new(Arc::new(t)).with_conntrack_capacity(64), appliance, node)
+    })
+}
+
+/// Any bytes as a GENEVE message: to the parser on its own (whatever it reads
+/// must encapsulate and read back the same), then as the UDP payload an
+/// appliance returns to the Gateway Load Balancer's node, both to port 6081
+/// and as an echo from it, through the one pipeline with the trace on.
+/// Returns the two verdicts, so tests can see how deep an input went.
+pub fn geneve(data: &[u8]) -> Vec<vpcsim_dataplane::Verdict> {
+    use vpcsim_dataplane::gwlb;
+    if let Some((endpoint, inner)) = gwlb::decapsulate(data) {
+        let mut again = Vec::new();
+        gwlb::encapsulate(endpoint, 0, inner, inner.first().map(|b| b >> 4) == Some(4), &mut again);
+        assert_eq!(gwlb::decapsulate(&again), Some((endpoint, inner)), "GENEVE does not read back what it wrote");
+    }
+    let (fabric, appliance, node) = geneve_fabric();
+    let mut fab = fabric.clone();
+    let (a, n) = (fab.topology().eni(*appliance), fab.topology().eni(*node));
+    let (a_mac, a_ip, n_mac, n_ip) = (a.mac, a.ipv4.octets(), n.mac, n.ipv4.octets());
+    let mut out = Vec::new();
+    let mut verdicts = Vec::new();
+    for (i, (src, dst)) in [(gwlb::GENEVE_PORT, gwlb::GENEVE_PORT), (gwlb::GENEVE_PORT, 0xc123)].into_iter().enumerate()
+    {
+        let mut frame = Vec::with_capacity(data.len() + 42);
+        let built = etherparse::PacketBuilder::ethernet2(a_mac, n_mac)
+            .ipv4(a_ip, n_ip, 64)
+            .udp(src, dst)
+            .write(&mut frame, data.get(..1400).unwrap_or(data));
+        if built.is_err() {
+            continue;
+        }
+        let mut trace = Trace::on();
+        verdicts.push(fab.process(Duration::from_millis(i as u64), *appliance, &frame, &mut out, &mut trace));
+        let _ = trace.render(fab.topology());
+    }
+    verdicts
+}
+
+/// The ENI of a host of the Gateway Load Balancer fixture, for tests.
+pub fn geneve_fixture_eni(host: &str) -> Option<EniIdx> {
+    let t = geneve_fabric().0.topology();
+    Some(t.host(t.host_by_id(host)?).eni)
+}

@@ -7,11 +7,16 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 4] = [
+fn geneve(data: &[u8]) {
+    vpcsim_fuzz::geneve(data);
+}
+
+const TARGETS: [(&str, Target); 5] = [
     ("frame", vpcsim_fuzz::frame),
     ("scenario", vpcsim_fuzz::scenario),
     ("dns", vpcsim_fuzz::dns),
     ("policy", vpcsim_fuzz::policy),
+    ("geneve", geneve),
 ];
 
 fn replay(dir: &str, name: &str, target: Target) -> usize {
@@ -69,4 +74,21 @@ fn random_inputs_never_panic() {
             target(&input);
         }
     }
+}
+
+/// The GENEVE target reaches past the load balancer: a seed's inner SYN is
+/// decapsulated and judged by the destination's security group, so the
+/// fuzzer explores the whole way back from an appliance, not just the parser.
+#[test]
+fn geneve_seeds_reach_the_pipeline_behind_the_load_balancer() {
+    use vpcsim_dataplane::{DropReason, Verdict};
+    let seed =
+        |name: &str| std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/geneve").join(name)).unwrap();
+    let db = vpcsim_fuzz::geneve_fixture_eni("db").unwrap();
+    let verdicts = vpcsim_fuzz::geneve(&seed("syn-web-to-db"));
+    assert!(matches!(verdicts[0], Verdict::Deliver(e) if e == db), "{verdicts:?}");
+    let verdicts = vpcsim_fuzz::geneve(&seed("syn-web-to-db-port-22"));
+    assert_eq!(verdicts[0].dropped().map(|d| d.reason), Some(DropReason::SgIngress), "{verdicts:?}");
+    let verdicts = vpcsim_fuzz::geneve(&seed("unknown-endpoint"));
+    assert_eq!(verdicts[0].dropped().map(|d| d.reason), Some(DropReason::Malformed), "{verdicts:?}");
 }
