@@ -14,29 +14,42 @@ topology plus the one expectation, with Linux's verdict as `result`, so that
 Needs root (namespaces, veth, nftables). Exit status: 0 when every probe
 agreed, 1 on a disagreement, 2 when the oracle cannot run.
 
-What is generated (one VPC, 10.0.0.0/16):
-- 2-4 subnets 10.0.X.0/24, each with its own route table and NACL, and 1-3
-  hosts 10.0.X.Y, each with a public IP, 1-2 security groups and listeners.
-- 1-3 hosts on the internet (203.0.113.0/24, 198.51.100.0/24) and an
-  internet gateway. A route table routes 0.0.0.0/0 to it or not, and holds
-  0-2 blackhole routes to internet prefixes (AWS refuses blackholes more
-  specific than the local route, so they cannot point inside the VPC).
+What is generated: VPC a (10.0.0.0/16) and, half the time, VPC b
+(10.1.0.0/16) peered with it (pcx-ab) and without an internet gateway.
+- 2-4 subnets 10.0.X.0/24 in a (2-3 subnets 10.1.X.0/24 in b), each with its
+  own route table and NACL, and 1-3 hosts 10.N.X.Y with 1-2 of their VPC's
+  security groups and listeners; hosts in a have a public IP.
+- 1-3 hosts on the internet (203.0.113.0/24, 198.51.100.0/24) and a's
+  internet gateway. A route table in a routes 0.0.0.0/0 to it or not; one in
+  b sometimes routes 0.0.0.0/0 to the peering (edge to edge: AWS carries
+  nothing on to a's gateway). Route tables route the peer's whole CIDR, some
+  of its subnets, or nothing to the peering, and hold 0-2 blackhole routes
+  to internet prefixes or to peer subnets the peering route overlaps (AWS
+  refuses routes more specific than the local route, so none point inside
+  their own VPC).
 - NACLs: ordered allow/deny rules over proto, ports and CIDRs; implicit
   final deny.
-- Security groups: CIDR rules and group-reference rules, ingress and egress.
-- Probes: tcp connect, udp echo, icmp echo, VPC->VPC, VPC->internet and
-  internet->VPC (to the public IP).
+- Security groups: CIDR rules and group-reference rules (to groups of
+  either VPC), ingress and egress.
+- Probes: tcp connect, udp echo, icmp echo; in one VPC, across the peering
+  (to the private address), VPC->internet and internet->VPC (to the public
+  IP).
 
 The Linux model follows AWS:
-- Addresses: 10.0.X.Y -> 198.18.X.Y; 203.0.113.Z -> 198.19.113.Z;
+- Addresses: 10.0.X.Y -> 198.18.X.Y; 10.1.X.Y -> 198.18.(128+X).Y (so a
+  VPC's /16 is a /17 here); 203.0.113.Z -> 198.19.113.Z;
   198.51.100.Z -> 198.19.100.Z; a public IP maps to its host's private
   address (the internet gateway's 1:1 NAT changes nothing any filter here
   looks at: internet hosts have no filters).
-- One router namespace (the VPC router and the internet gateway). Each host
-  namespace has one veth into it; internet hosts hang off a bridge. Each
+- A router namespace per VPC (a's is also the internet gateway), joined by
+  one veth (the peering), which drops what arrives through it for anything
+  but its own VPC (no edge-to-edge routing). Each host
+  namespace has one veth into its VPC's router; internet hosts hang off a
+  bridge in a's. Each
   subnet has a routing table chosen by `ip rule from <subnet>`, holding the
   /32 routes of the VPC's hosts (the local route), `default dev br-inet` (the
-  internet gateway) or a blackhole default (no route), and the blackholes.
+  internet gateway) or a blackhole default (no route), routes via the peer
+  router, and the blackholes.
 - NACLs: nftables chains in the router's forward hook, rule-number order,
   first match, final drop; a subnet's egress chain for packets that come in
   from its hosts' veths, its ingress chain for packets that leave through
@@ -83,26 +96,37 @@ BLACKHOLES = [
 
 
 def gen_topology(rng: random.Random) -> dict:
-    subnet_nums = sorted(rng.sample(range(1, 10), rng.randint(2, 4)))
+    # VPC a (10.0.0.0/16) always; half the time a peered VPC b (10.1.0.0/16)
+    # with no internet gateway of its own. Subnet numbers are unique across
+    # both (a: 1-9, b: 11-19), so subnet, table and interface names are too.
+    vpcs = [{"id": "vpc-a", "n": 0, "cidr": "10.0.0.0/16"}]
+    if rng.random() < 0.5:
+        vpcs.append({"id": "vpc-b", "n": 1, "cidr": "10.1.0.0/16"})
     subnets = []
     hosts = []
-    for x in subnet_nums:
-        sid = f"subnet-{x}"
-        n = rng.randint(1, 3)
-        for j in range(n):
-            hosts.append({"id": f"h{x}{j}", "subnet": sid, "ip": f"10.0.{x}.{10 + j}", "public_ip": f"54.0.{x}.{10 + j}"})
-        subnets.append({"id": sid, "x": x, "cidr": f"10.0.{x}.0/24"})
+    for v in vpcs:
+        base = 10 * v["n"]
+        for x in sorted(rng.sample(range(base + 1, base + 10), rng.randint(2, 4 if v["n"] == 0 else 3))):
+            sid = f"subnet-{x}"
+            for j in range(rng.randint(1, 3)):
+                h = {"id": f"h{x}{j}", "vpc": v["id"], "subnet": sid, "ip": f"10.{v['n']}.{x}.{10 + j}"}
+                if v["n"] == 0:
+                    h["public_ip"] = f"54.0.{x}.{10 + j}"
+                hosts.append(h)
+            subnets.append({"id": sid, "vpc": v["id"], "x": x, "cidr": f"10.{v['n']}.{x}.0/24"})
     inet = [{"id": f"i{k}", "ip": ip} for k, ip in enumerate(sorted(rng.sample(INTERNET_IPS, rng.randint(1, 3))))]
+    peered = len(vpcs) == 2
 
-    # CIDRs a rule may name: everything, the VPC, subnets, hosts, parts of
+    # CIDRs a rule may name: everything, the VPCs, subnets, hosts, parts of
     # subnets, internet prefixes and hosts.
-    cidrs = ["0.0.0.0/0", "10.0.0.0/16"]
+    cidrs = ["0.0.0.0/0"] + [v["cidr"] for v in vpcs]
     for s in subnets:
-        cidrs += [s["cidr"], f"10.0.{s['x']}.0/28", f"10.0.{s['x']}.8/29"]
+        o = s["cidr"].rsplit(".", 1)[0]
+        cidrs += [s["cidr"], f"{o}.0/28", f"{o}.8/29"]
     cidrs += [h["ip"] + "/32" for h in hosts]
     cidrs += ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/25"] + [i["ip"] + "/32" for i in inet]
 
-    broad = ["0.0.0.0/0", "10.0.0.0/16"] + [s["cidr"] for s in subnets]
+    broad = ["0.0.0.0/0"] + [v["cidr"] for v in vpcs] + [s["cidr"] for s in subnets]
 
     def rand_proto_ports():
         proto = rng.choice(["tcp", "tcp", "udp", "udp", "icmp", "icmp", "all"])
@@ -113,9 +137,26 @@ def gen_topology(rng: random.Random) -> dict:
 
     for s in subnets:
         routes = []
-        if rng.random() < 0.75:
+        in_a = s["vpc"] == "vpc-a"
+        peer_subnets = [p["cidr"] for p in subnets if p["vpc"] != s["vpc"]]
+        if in_a and rng.random() < 0.75:
             routes.append({"dest": "0.0.0.0/0", "target": "igw"})
-        for b in rng.sample(BLACKHOLES, rng.choice([0, 1, 1, 2])):
+        elif not in_a and rng.random() < 0.4:
+            # Edge to edge: AWS carries nothing through the peer's internet gateway.
+            routes.append({"dest": "0.0.0.0/0", "target": "pcx-ab"})
+        blackholes = BLACKHOLES if in_a else []
+        if peered:
+            # Overlapping prefixes: the peer's whole CIDR, or some of its
+            # subnets, to the peering, and maybe one of them blackholed.
+            peer_cidr = "10.1.0.0/16" if in_a else "10.0.0.0/16"
+            r = rng.random()
+            if r < 0.65:
+                routes.append({"dest": peer_cidr, "target": "pcx-ab"})
+            elif r < 0.9:
+                for c in rng.sample(peer_subnets, rng.randint(1, len(peer_subnets))):
+                    routes.append({"dest": c, "target": "pcx-ab"})
+            blackholes = blackholes + [c for c in peer_subnets if not any(r["dest"] == c for r in routes)]
+        for b in rng.sample(blackholes, min(len(blackholes), rng.choice([0, 1, 1, 2]))):
             routes.append({"dest": b, "target": "blackhole"})
         s["routes"] = routes
         nacl = {}
@@ -132,52 +173,63 @@ def gen_topology(rng: random.Random) -> dict:
         s["nacl"] = nacl
 
     sgs = []
-    for k in range(rng.randint(2, 4)):
-        sgs.append({"id": f"sg-{k}"})
+    for v in vpcs:
+        for k in range(rng.randint(2, 4) if v["n"] == 0 else rng.randint(1, 3)):
+            sgs.append({"id": f"sg-{v['id'][-1]}{k}", "vpc": v["id"]})
     for sg in sgs:
         for direction in ("ingress", "egress"):
             rules = []
             if direction == "egress" and rng.random() < 0.8:
                 rules.append({"proto": "all", "ports": None, "cidr": "0.0.0.0/0"})
+            if direction == "ingress" and peered and rng.random() < 0.4:
+                # Often the peer VPC is let in whole, or little crosses.
+                rules.append({"proto": "all", "ports": None, "cidr": "10.1.0.0/16" if sg["vpc"] == "vpc-a" else "10.0.0.0/16"})
             for _ in range(rng.randint(1, 6) if direction == "ingress" else rng.randint(1, 4)):
                 proto, ports = rand_proto_ports()
                 r = {"proto": proto, "ports": ports}
                 if rng.random() < 0.3:
+                    # A group of this VPC or of the peered one.
                     r["sg"] = rng.choice(sgs)["id"]
                 else:
                     r["cidr"] = rng.choice(cidrs if rng.random() < 0.4 else broad)
                 rules.append(r)
             sg[direction] = rules
     for h in hosts:
-        h["sgs"] = sorted({s["id"] for s in rng.sample(sgs, rng.randint(1, 2))})
+        mine = [g for g in sgs if g["vpc"] == h["vpc"]]
+        h["sgs"] = sorted({g["id"] for g in rng.sample(mine, rng.randint(1, min(2, len(mine))))})
     for h in hosts + inet:
         h["listen"] = sorted(
             {f"{p}/{n}" for p in ("tcp", "udp") for n in PORTS if rng.random() < 0.4},
             key=lambda s: (s.split("/")[0], int(s.split("/")[1])),
         )
-    return {"subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs}
+    return {"vpcs": vpcs, "subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs}
 
 
 def gen_probes(rng: random.Random, topo: dict, m: int) -> list[dict]:
     hosts, inet = topo["hosts"], topo["inet"]
+    public = [h for h in hosts if "public_ip" in h]
     probes = []
     while len(probes) < m:
         kind = rng.random()
         if kind < 0.6 and len(hosts) > 1:
             a, b = rng.sample(hosts, 2)
-            src, to, dst_host = a, b["id"], b
+            # Across the peering by private address; in one VPC by name.
+            src, to, dst_host = a, (b["id"] if a["vpc"] == b["vpc"] else b["ip"]), b
+            kind = "in one VPC" if a["vpc"] == b["vpc"] else "across the peering"
         elif kind < 0.8:
             a, b = rng.choice(hosts), rng.choice(inet)
             src, to, dst_host = a, b["ip"], b
+            kind = "to the internet" if a["vpc"] == "vpc-a" else "edge to edge"
         else:
-            a, b = rng.choice(inet), rng.choice(hosts)
+            a, b = rng.choice(inet), rng.choice(public)
             src, to, dst_host = a, b["public_ip"], b
+            kind = "from the internet"
         proto = rng.choice(["tcp", "tcp", "udp", "icmp"])
         port = None
         if proto != "icmp":
             listening = [int(s.split("/")[1]) for s in dst_host["listen"] if s.startswith(proto)]
             port = rng.choice(listening) if listening and rng.random() < 0.7 else rng.choice(PORTS)
-        probes.append({"from": src["id"], "to": to, "proto": proto, "port": port, "dst": dst_host["id"]})
+        probes.append({"from": src["id"], "to": to, "proto": proto, "port": port, "dst": dst_host["id"], "kind": kind})
     return probes
 
 
@@ -192,22 +244,26 @@ def toml_rule(r: dict, keys: list[str]) -> str:
 
 
 def to_toml(topo: dict, name: str) -> str:
-    out = [f'name = "{name}"', "seed = 1", "", "[[vpc]]", 'id = "vpc"', 'cidr = "10.0.0.0/16"', ""]
-    out += ["[[internet_gateway]]", 'id = "igw"', 'vpc = "vpc"', ""]
+    out = [f'name = "{name}"', "seed = 1", ""]
+    for v in topo["vpcs"]:
+        out += ["[[vpc]]", f'id = "{v["id"]}"', f'cidr = "{v["cidr"]}"', ""]
+    out += ["[[internet_gateway]]", 'id = "igw"', 'vpc = "vpc-a"', ""]
+    if len(topo["vpcs"]) == 2:
+        out += ["[[vpc_peering]]", 'id = "pcx-ab"', 'requester = "vpc-a"', 'accepter = "vpc-b"', ""]
     for s in topo["subnets"]:
-        out += ["[[route_table]]", f'id = "rtb-{s["x"]}"', 'vpc = "vpc"', "routes = ["]
+        out += ["[[route_table]]", f'id = "rtb-{s["x"]}"', f'vpc = "{s["vpc"]}"', "routes = ["]
         out += [f"  {toml_rule(r, ['dest', 'target'])}," for r in s["routes"]]
         out += ["]", ""]
-        out += ["[[nacl]]", f'id = "acl-{s["x"]}"', 'vpc = "vpc"']
+        out += ["[[nacl]]", f'id = "acl-{s["x"]}"', f'vpc = "{s["vpc"]}"']
         for d in ("ingress", "egress"):
             out += [f"{d} = ["]
             out += [f"  {toml_rule(r, ['rule', 'action', 'proto', 'ports', 'cidr'])}," for r in s["nacl"][d]]
             out += ["]"]
         out += [""]
-        out += ["[[subnet]]", f'id = "{s["id"]}"', 'vpc = "vpc"', f'cidr = "{s["cidr"]}"']
+        out += ["[[subnet]]", f'id = "{s["id"]}"', f'vpc = "{s["vpc"]}"', f'cidr = "{s["cidr"]}"']
         out += [f'route_table = "rtb-{s["x"]}"', f'nacl = "acl-{s["x"]}"', ""]
     for sg in topo["sgs"]:
-        out += ["[[security_group]]", f'id = "{sg["id"]}"', 'vpc = "vpc"']
+        out += ["[[security_group]]", f'id = "{sg["id"]}"', f'vpc = "{sg["vpc"]}"']
         for d in ("ingress", "egress"):
             out += [f"{d} = ["]
             out += [f"  {toml_rule(r, ['proto', 'ports', 'cidr', 'sg'])}," for r in sg[d]]
@@ -215,7 +271,9 @@ def to_toml(topo: dict, name: str) -> str:
         out += [""]
     for h in topo["hosts"]:
         out += ["[[host]]", f'id = "{h["id"]}"', f'subnet = "{h["subnet"]}"', f'ip = "{h["ip"]}"']
-        out += [f'public_ip = "{h["public_ip"]}"', "security_groups = " + json.dumps(h["sgs"])]
+        if "public_ip" in h:
+            out += [f'public_ip = "{h["public_ip"]}"']
+        out += ["security_groups = " + json.dumps(h["sgs"])]
         out += ["listen = " + json.dumps(h["listen"]), ""]
     for i in topo["inet"]:
         out += ["[[host]]", f'id = "{i["id"]}"', "internet = true", f'ip = "{i["ip"]}"']
@@ -254,8 +312,8 @@ def lx(addr: str) -> str:
     """Maps a scenario address into 198.18.0.0/15."""
     ip = ipaddress.ip_address(addr)
     o = ip.packed
-    if o[0] == 10 and o[1] == 0:
-        return f"198.18.{o[2]}.{o[3]}"
+    if o[0] == 10 and o[1] in (0, 1):  # vpc-a in 198.18.0.0/17, vpc-b in 198.18.128.0/17
+        return f"198.18.{o[2] + 128 * o[1]}.{o[3]}"
     if o[:3] == bytes([203, 0, 113]):
         return f"198.19.113.{o[3]}"
     if o[:3] == bytes([198, 51, 100]):
@@ -267,9 +325,16 @@ def lx_cidr(cidr: str) -> str:
     net = ipaddress.ip_network(cidr)
     if net.prefixlen == 0:
         return "0.0.0.0/0"
-    if net.subnet_of(ipaddress.ip_network("10.0.0.0/16")) or net.prefixlen >= 24:
-        return f"{lx(str(net.network_address))}/{net.prefixlen}"
+    in_vpc = any(net.subnet_of(ipaddress.ip_network(v)) for v in ("10.0.0.0/16", "10.1.0.0/16"))
+    if in_vpc or net.prefixlen >= 24:
+        # A VPC's /16 is a /17 here (two VPCs share 198.18.0.0/16); every
+        # subnet number used is below 128, so nothing else changes size.
+        return f"{lx(str(net.network_address))}/{max(net.prefixlen, 17)}"
     raise ValueError(f"no mapping for {cidr}")
+
+
+def vpc_cidr(vpc: str) -> str:
+    return {"vpc-a": "10.0.0.0/16", "vpc-b": "10.1.0.0/16"}[vpc]
 
 
 def nft_match(proto: str, ports: str | None) -> str:
@@ -366,13 +431,28 @@ class Linux:
         self.sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", ns=name)
 
     def build(self) -> None:
-        t, R = self.topo, self.router
-        self.add_ns(R)
-        self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
-                "net.ipv4.conf.default.send_redirects=0", ns=R)
+        t = self.topo
+        routers = {v["id"]: f"{self.tag}r{v['id'][-1]}" for v in t["vpcs"]}
+        R = routers["vpc-a"]
+        for r in routers.values():
+            self.add_ns(r)
+            self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
+                    "net.ipv4.conf.default.send_redirects=0", ns=r)
         self.sh("ip", "link", "add", "br-inet", "type", "bridge", ns=R)
         self.sh("ip", "addr", "add", "198.19.0.254/32", "dev", "br-inet", ns=R)
         self.sh("ip", "link", "set", "br-inet", "up", ns=R)
+        peer_gw = {}
+        if "vpc-b" in routers:
+            # The peering connection: one veth between the two VPC routers.
+            B = routers["vpc-b"]
+            self.sh("ip", "link", "add", "pcx", "netns", R, "type", "veth", "peer", "name", "pcx", "netns", B)
+            for r, mine, theirs in ((R, "198.19.255.1", "198.19.255.2"), (B, "198.19.255.2", "198.19.255.1")):
+                self.sh("ip", "addr", "add", f"{mine}/32", "dev", "pcx", ns=r)
+                self.sh("ip", "link", "set", "pcx", "up", ns=r)
+                self.sh("sysctl", "-qw", "net.ipv4.conf.pcx.rp_filter=0", ns=r)
+                peer_gw[r] = theirs
+            # Only for the answers to what --mutate edge-to-edge lets out.
+            self.sh("ip", "route", "add", "198.18.128.0/17", "via", "198.19.255.2", "dev", "pcx", "onlink", ns=R)
         subnet_x = {s["id"]: s["x"] for s in t["subnets"]}
         members = {}
         for h in t["hosts"]:
@@ -383,8 +463,9 @@ class Linux:
             self.ns[h["id"]] = ns
             self.add_ns(ns)
             internet = "subnet" not in h
+            router = R if internet else routers[h["vpc"]]
             rside = f"v{k}" if internet else f"s{subnet_x[h['subnet']]}h{k}"
-            self.sh("ip", "link", "add", rside, "netns", R, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            self.sh("ip", "link", "add", rside, "netns", router, "type", "veth", "peer", "name", "eth0", "netns", ns)
             addr, gw = lx(h["ip"]), ("198.19.0.254" if internet else "198.19.0.1")
             self.sh("ip", "addr", "add", f"{addr}/32", "dev", "eth0", ns=ns)
             self.sh("ip", "link", "set", "eth0", "up", ns=ns)
@@ -394,25 +475,34 @@ class Linux:
                 self.sh("ip", "link", "set", rside, "master", "br-inet", ns=R)
                 self.sh("ip", "link", "set", rside, "up", ns=R)
             else:
-                self.sh("ip", "addr", "add", "198.19.0.1/32", "dev", rside, ns=R)
-                self.sh("ip", "link", "set", rside, "up", ns=R)
-                self.sh("sysctl", "-qw", f"net.ipv4.conf.{rside}.rp_filter=0", ns=R)
-                self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, ns=R)
+                self.sh("ip", "addr", "add", "198.19.0.1/32", "dev", rside, ns=router)
+                self.sh("ip", "link", "set", rside, "up", ns=router)
+                self.sh("sysctl", "-qw", f"net.ipv4.conf.{rside}.rp_filter=0", ns=router)
+                # The local route: in the main table (for what arrives from
+                # the internet or the peering) and in each subnet's table.
+                self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, ns=router)
                 for s in t["subnets"]:
-                    self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, "table", str(100 + s["x"]), ns=R)
+                    if s["vpc"] == h["vpc"]:
+                        self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, "table", str(100 + s["x"]), ns=router)
                 self.sh("nft", "-f", "-", ns=ns, stdin=self.sg_ruleset(h, members))
-        self.sh("ip", "route", "add", "198.19.0.0/16", "dev", "br-inet", ns=R)
+        for net in ("198.19.113.0/24", "198.19.100.0/24"):
+            self.sh("ip", "route", "add", net, "dev", "br-inet", ns=R)
         for s in t["subnets"]:
-            table = str(100 + s["x"])
-            self.sh("ip", "rule", "add", "from", lx_cidr(s["cidr"]), "lookup", table, ns=R)
-            if any(r["target"] == "igw" for r in s["routes"]):
-                self.sh("ip", "route", "add", "default", "dev", "br-inet", "table", table, ns=R)
-            else:
-                self.sh("ip", "route", "add", "blackhole", "default", "table", table, ns=R)
+            table, router = str(100 + s["x"]), routers[s["vpc"]]
+            self.sh("ip", "rule", "add", "from", lx_cidr(s["cidr"]), "lookup", table, ns=router)
+            if not any(r["dest"] == "0.0.0.0/0" for r in s["routes"]):
+                self.sh("ip", "route", "add", "blackhole", "default", "table", table, ns=router)
             for r in s["routes"]:
-                if r["target"] == "blackhole" and self.mutate != "no-blackholes":
-                    self.sh("ip", "route", "add", "blackhole", lx_cidr(r["dest"]), "table", table, ns=R)
-        self.sh("nft", "-f", "-", ns=R, stdin=self.nacl_ruleset())
+                dest = "default" if r["dest"] == "0.0.0.0/0" else lx_cidr(r["dest"])
+                if r["target"] == "igw":
+                    self.sh("ip", "route", "add", dest, "dev", "br-inet", "table", table, ns=router)
+                elif r["target"] == "pcx-ab":
+                    self.sh("ip", "route", "add", dest, "via", peer_gw[router], "dev", "pcx", "onlink", "table", table,
+                            ns=router)
+                elif r["target"] == "blackhole" and self.mutate != "no-blackholes":
+                    self.sh("ip", "route", "add", "blackhole", dest, "table", table, ns=router)
+        for vpc, router in routers.items():
+            self.sh("nft", "-f", "-", ns=router, stdin=self.nacl_ruleset(vpc, "vpc-b" in routers))
         for h in t["hosts"] + t["inet"]:
             if h["listen"]:
                 p = subprocess.Popen(["ip", "netns", "exec", self.ns[h["id"]], sys.executable, "-c", SERVER, *h["listen"]],
@@ -449,10 +539,14 @@ class Linux:
         lines += ["  }", "}"]
         return "\n".join(lines) + "\n"
 
-    def nacl_ruleset(self) -> str:
+    def nacl_ruleset(self, vpc: str, peered: bool) -> str:
         lines = ["table ip nacl {"]
         fwd = ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
-        for s in self.topo["subnets"]:
+        if peered and self.mutate != "edge-to-edge":
+            # A peering carries traffic between the two VPCs only: nothing
+            # that arrives through it goes on to the internet.
+            fwd.append(f'    iifname "pcx" ip daddr != {lx_cidr(vpc_cidr(vpc))} drop')
+        for s in (s for s in self.topo["subnets"] if s["vpc"] == vpc):
             x = s["x"]
             pat = f'"s{x}h*"'
             for d in ("egress", "ingress"):
@@ -535,7 +629,7 @@ def main() -> int:
     ap.add_argument("--vpcsim", default=os.path.normpath(default_vpcsim), help="default: target/release/vpcsim")
     ap.add_argument("--out", default=None, help="where to keep scenario files (default: a temporary directory)")
     ap.add_argument("--parallel", type=int, default=8, help="probes run at once on the Linux side")
-    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet"],
+    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet", "edge-to-edge"],
                     help="break the Linux model on purpose, to see the oracle catch it")
     ap.add_argument("--check-only", action="store_true", help="only say whether namespaces can be made")
     a = ap.parse_args()
@@ -567,6 +661,7 @@ def main() -> int:
 
     agreed = disagreed = 0
     verdicts: dict[str, int] = {}
+    kinds: dict[str, list[int]] = {}  # probes, of which delivered
     start = time.monotonic()
     for t in range(a.topologies):
         tseed = seed + t
@@ -602,6 +697,9 @@ def main() -> int:
         n_dis = 0
         for i, (p, (v, _), l) in enumerate(zip(probes, ours, theirs)):
             verdicts[f"{p['proto']} {v}"] = verdicts.get(f"{p['proto']} {v}", 0) + 1
+            k = kinds.setdefault(p["kind"], [0, 0])
+            k[0] += 1
+            k[1] += v in ("connected", "refused", "replied")
             if v == l:
                 agreed += 1
                 continue
@@ -615,6 +713,7 @@ def main() -> int:
         print(f"topology {tseed}: {len(probes) - n_dis}/{len(probes)} agreed ({len(topo['hosts'])} hosts, "
               f"{len(topo['subnets'])} subnets, {time.monotonic() - start:.0f} s)", flush=True)
     print("vpcsim's verdicts: " + ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items())))
+    print("probes (answered): " + ", ".join(f"{k} {n} ({d})" for k, (n, d) in sorted(kinds.items())))
     print("vpcsim's drop reasons: " + ", ".join(f"{k} {n}" for k, n in sorted(DROP_REASONS.items())))
     print(f"{agreed} agreed, {disagreed} disagreed")
     return 0 if disagreed == 0 else 1
