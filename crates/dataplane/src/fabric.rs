@@ -27,8 +27,8 @@ use ipnet::Ipv6Net;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{
     Attachment, EndpointState, EndpointTarget, EniIdx, EniOwner, GatewayEndpointIdx, INTERNET_GATEWAY_MTU,
-    INTERNET_ROUTER_MAC, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, Protocol, RouteTarget, SgIdx, SubnetIdx,
-    Topology, VpcIdx,
+    INTERNET_ROUTER_MAC, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, Protocol, RouteTableIdx, RouteTarget, SgIdx,
+    SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::beyond::EgressFlows;
@@ -937,10 +937,35 @@ impl Cx<'_> {
                 to: private.into(),
             });
         }
+        self.hop(meta, at)?;
+        self.enter_vpc(meta, vpc, t.internet_gateway(igw).route_table)
+    }
+
+    /// Into VPC `vpc` through a gateway (internet or VPN). The gateway's
+    /// route table, when it has one (an edge association), decides: the local
+    /// route, a middlebox's network interface, or a Gateway Load Balancer
+    /// endpoint; without one, the local route delivers.
+    pub(crate) fn enter_vpc(&mut self, meta: &mut Meta, vpc: VpcIdx, edge: Option<RouteTableIdx>) -> Hop {
+        let t = self.t;
+        if let Some(table) = edge {
+            let route = self.route_lookup(meta, table)?;
+            match route.target {
+                RouteTarget::Local => {}
+                RouteTarget::Eni(to) => return self.enter_eni(meta, to, None),
+                RouteTarget::GwlbEndpoint(ep) => {
+                    let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
+                        return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
+                    };
+                    return self.enter_eni(meta, eni, None);
+                }
+                RouteTarget::Blackhole => return Err(drop(DropReason::Blackhole, Component::RouteTable(table))),
+                // The loader admits nothing else in a gateway route table.
+                _ => return Err(drop(DropReason::NotReachableVia, Component::RouteTable(table))),
+            }
+        }
         let Some(&to) = self.addresses.vpc.get(&(vpc, meta.dst)) else {
             return Err(drop(DropReason::NoDestination, Component::Vpc(vpc)));
         };
-        self.hop(meta, at)?;
         self.enter_eni(meta, to, None)
     }
 

@@ -320,11 +320,8 @@ impl Cx<'_> {
         match t.vpn_connection(c).gateway {
             VpnTerminal::VpnGateway(g) => {
                 self.cross(Component::VpnGateway(g));
-                let vpc = t.vpn_gateway(g).vpc;
-                let Some(&to) = self.addresses.vpc.get(&(vpc, meta.dst)) else {
-                    return Err(drop(DropReason::NoDestination, Component::Vpc(vpc)));
-                };
-                self.enter_eni(meta, to, None)
+                let gateway = t.vpn_gateway(g);
+                self.enter_vpc(meta, gateway.vpc, gateway.route_table)
             }
             VpnTerminal::TransitGateway(tg) => match t.tgw_vpn_attachment(c) {
                 Some(att) => self.tgw_forward(meta, tg, att, None),

@@ -18,9 +18,10 @@ fn load(text: &str) -> Arc<Topology> {
 }
 
 fn probe(t: &Arc<Topology>, from: &str, to: &str, port: u16, at: u64) -> vpcsim_engine::ProbeOutcome {
-    let to = match t.host_by_id(to) {
-        Some(h) => Destination::Host(h),
-        None => Destination::Name(to.to_string()),
+    let to = match (t.host_by_id(to), to.parse()) {
+        (Some(h), _) => Destination::Host(h),
+        (None, Ok(ip)) => Destination::Ip(ip),
+        (None, Err(_)) => Destination::Name(to.to_string()),
     };
     let spec = ProbeSpec {
         from: t.host_by_id(from).unwrap(),
@@ -179,6 +180,109 @@ fn a_gateway_load_balancer_sends_both_directions_through_one_appliance() {
     assert_eq!(o.seen_source, Some("10.0.1.10".parse().unwrap()));
     let ids: Vec<&str> = o.crossed.iter().map(|c| c.id(&t)).collect();
     assert!(ids.contains(&"vpce-gwlb") && ids.contains(&"gwlb-firewalls"), "{ids:?}");
+}
+
+fn ingress_text() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/igw-ingress-inspection.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The appliances a probe's packets were wrapped in GENEVE for.
+fn appliances(o: &vpcsim_engine::ProbeOutcome) -> std::collections::BTreeSet<vpcsim_model::EniIdx> {
+    o.records
+        .iter()
+        .flat_map(|r| r.steps.iter())
+        .filter_map(|s| match s {
+            vpcsim_dataplane::Step::Encapsulated { appliance, .. } => Some(*appliance),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_gateway_route_table_sends_what_enters_from_the_internet_through_the_appliances() {
+    let t = load(&ingress_text());
+    for r in check(&t, SimConfig::default()) {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+    let edge = t.route_tables.iter().position(|r| r.id == "rtb-igw-edge").unwrap();
+    let igw = &t.internet_gateways[0];
+    assert_eq!(igw.route_table.map(|r| r.index()), Some(edge));
+
+    // To web: the gateway route table picks the endpoint; both directions of
+    // the connection meet one appliance; web sees the client's own address.
+    let o = probe(&t, "client", "54.0.1.10", 443, 0);
+    assert_eq!(o.result, ExpectedResult::Connected, "{}", o.render());
+    assert_eq!(appliances(&o).len(), 1, "{}", o.render());
+    assert_eq!(o.seen_source, Some("203.0.113.10".parse().unwrap()));
+    let edge_lookups = o
+        .records
+        .iter()
+        .flat_map(|r| r.steps.iter())
+        .filter(|s| matches!(s, vpcsim_dataplane::Step::RouteLookup { table, .. } if table.index() == edge))
+        .count();
+    assert!(edge_lookups >= 2, "every packet in from the internet meets the gateway route table\n{}", o.render());
+
+    // To api: no route for its subnet in the gateway route table, so the
+    // local route delivers it without any appliance.
+    let o = probe(&t, "client", "54.0.2.10", 443, 0);
+    assert_eq!(o.result, ExpectedResult::Connected, "{}", o.render());
+    assert!(appliances(&o).is_empty(), "{}", o.render());
+
+    // Without the edge association the same table routes nothing inbound:
+    // the SYN goes straight to web, and web's reply, sent to the endpoint,
+    // is the only direction inspected.
+    let t = load(&ingress_text().replace("edge_associations = [\"igw-app\"]\n", ""));
+    assert!(t.internet_gateways[0].route_table.is_none());
+    let o = probe(&t, "client", "54.0.1.10", 443, 0);
+    let syn_inspected = o
+        .records
+        .first()
+        .is_some_and(|r| r.steps.iter().any(|s| matches!(s, vpcsim_dataplane::Step::Encapsulated { .. })));
+    assert!(!syn_inspected, "{}", o.render());
+}
+
+#[test]
+fn a_gateway_route_table_can_replace_the_local_route_for_the_whole_vpc() {
+    // dest = the VPC's CIDR: the local route's target replaced, so api's
+    // traffic from the internet is inspected too.
+    let text = ingress_text().replace(
+        "routes = [ { dest = \"10.0.1.0/24\", target = \"vpce-gwlb\" } ]",
+        "routes = [ { dest = \"10.0.0.0/16\", target = \"vpce-gwlb\" } ]",
+    );
+    let t = load(&text);
+    let o = probe(&t, "client", "54.0.2.10", 443, 0);
+    assert_eq!(o.result, ExpectedResult::Connected, "{}", o.render());
+    assert!(!appliances(&o).is_empty(), "{}", o.render());
+}
+
+#[test]
+fn a_vpn_gateways_route_table_sends_what_comes_from_on_premises_to_a_middlebox() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/onprem-vpn.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let baseline = load(&text);
+    assert_eq!(probe(&baseline, "laptop", "app", 443, 0).result, ExpectedResult::Connected);
+    let text = format!(
+        "{text}\n[[host]]\nid = \"inspect\"\nsubnet = \"subnet-a\"\nsource_dest_check = false\nsecurity_groups = [\"sg-app\"]\n\n\
+         [[route_table]]\nid = \"rtb-vgw-edge\"\nvpc = \"vpc-a\"\nedge_associations = [\"vgw-a\"]\n\
+         routes = [ {{ dest = \"10.0.1.0/24\", target = \"inspect\" }} ]\n"
+    );
+    let t = load(&text);
+    let inspect = t.host(t.host_by_id("inspect").unwrap()).eni;
+    let o = probe(&t, "laptop", "app", 443, 0);
+    // The SYN goes to the middlebox's network interface, not to app (vpcsim's
+    // hosts do not forward, so the connection goes no further).
+    let delivered: Vec<_> = o
+        .records
+        .iter()
+        .flat_map(|r| r.steps.iter())
+        .filter_map(|s| match s {
+            vpcsim_dataplane::Step::Delivered { eni } => Some(*eni),
+            _ => None,
+        })
+        .collect();
+    assert!(delivered.contains(&inspect), "{}", o.render());
+    assert_ne!(o.result, ExpectedResult::Connected, "{}", o.render());
 }
 
 #[test]

@@ -394,6 +394,9 @@ pub struct Nacl {
 pub struct InternetGateway {
     pub id: String,
     pub vpc: VpcIdx,
+    /// The gateway route table (edge association) that routes what enters
+    /// the VPC through this gateway; `None`: the local route delivers it.
+    pub route_table: Option<RouteTableIdx>,
 }
 
 /// Where an ENI is plugged in.

@@ -119,6 +119,9 @@ impl OnPrem {
 pub struct VpnGateway {
     pub id: String,
     pub vpc: VpcIdx,
+    /// The gateway route table (edge association) that routes what enters
+    /// the VPC through this gateway; `None`: the local route delivers it.
+    pub route_table: Option<crate::RouteTableIdx>,
 }
 
 /// What a VPN connection ends on, on the AWS side.

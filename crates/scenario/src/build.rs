@@ -792,9 +792,11 @@ impl<'a> Builder<'a> {
                 }
             }
             self.igw_vpc.push(vpc);
-            self.t
-                .internet_gateways
-                .push(InternetGateway { id: r.id.get_ref().clone(), vpc: vpc.unwrap_or(VpcIdx(0)) });
+            self.t.internet_gateways.push(InternetGateway {
+                id: r.id.get_ref().clone(),
+                vpc: vpc.unwrap_or(VpcIdx(0)),
+                route_table: None,
+            });
         }
     }
 
@@ -1280,6 +1282,7 @@ impl<'a> Builder<'a> {
     // ---- routes -----------------------------------------------------------------
 
     fn routes(&mut self, raw: &RawScenario) {
+        let edge = self.edge_associations(raw);
         for (i, r) in raw.route_table.iter().enumerate() {
             let Some(vpc) = self.rt_vpc[i] else { continue };
             let mut routes = self.local_routes(vpc);
@@ -1290,6 +1293,18 @@ impl<'a> Builder<'a> {
                 let dest = self.route_dest(&route.dest, vpc);
                 let target = self.route_target(&route.target, vpc, r.id.get_ref());
                 let Some(dest) = dest else { continue };
+                if edge[i] {
+                    let Some(target) = target else { continue };
+                    if !self.gateway_route_ok(route, dest, target, vpc) {
+                        continue;
+                    }
+                    if seen.get(&dest) == Some(&0) {
+                        // The local route's target replaced (AWS: "replace the
+                        // target of the default local route").
+                        routes.retain(|l| l.dest != dest);
+                        seen.remove(&dest);
+                    }
+                }
                 if let Some(line) = seen.get(&dest) {
                     let msg = if *line == 0 {
                         format!("{} is already routed by the local route of {}", route.dest.get_ref(), self.vpc_id(vpc))
@@ -1414,6 +1429,114 @@ impl<'a> Builder<'a> {
             return None;
         }
         Some(target)
+    }
+
+    /// Edge associations: each named internet or VPN gateway gets the table as
+    /// its gateway route table. Returns, per route table, whether it is one.
+    fn edge_associations(&mut self, raw: &RawScenario) -> Vec<bool> {
+        // Gateway -> the table it is already associated with, and the line.
+        let mut taken: HashMap<(bool, usize), (String, usize)> = HashMap::new();
+        let mut edge = vec![false; raw.route_table.len()];
+        for (i, r) in raw.route_table.iter().enumerate() {
+            let Some(vpc) = self.rt_vpc[i] else { continue };
+            for g in &r.edge_associations {
+                let (kind, j, gateway_vpc) = match self.ids.get(g.get_ref()).map(|e| (e.kind, e.index)) {
+                    Some((Kind::InternetGateway, j)) => (Kind::InternetGateway, j, self.igw_vpc[j]),
+                    Some((Kind::VpnGateway, j)) => (Kind::VpnGateway, j, self.vgw_route_target(j).1),
+                    Some((kind, _)) => {
+                        let msg = format!(
+                            "`{}` is {}; a route table is edge-associated only with an internet_gateway or a vpn_gateway",
+                            g.get_ref(),
+                            a(kind.table())
+                        );
+                        self.err(g.span(), msg);
+                        continue;
+                    }
+                    None => {
+                        let msg = format!(
+                            "unknown gateway `{}` (expected an internet_gateway or a vpn_gateway id)",
+                            g.get_ref()
+                        );
+                        self.err(g.span(), msg);
+                        continue;
+                    }
+                };
+                if let Some(other) = gateway_vpc
+                    && other != vpc
+                {
+                    let msg = format!(
+                        "`{}` is attached to {}, but `{}` belongs to {}; a gateway and its route table share a VPC",
+                        g.get_ref(),
+                        self.vpc_id(other),
+                        r.id.get_ref(),
+                        self.vpc_id(vpc)
+                    );
+                    self.err(g.span(), msg);
+                    continue;
+                }
+                let line = self.line_of(&g.span());
+                if let Some((table, first)) = taken.get(&(kind == Kind::InternetGateway, j)) {
+                    let msg = format!(
+                        "`{}` is already edge-associated with `{table}` (line {first}); a gateway has one gateway route table",
+                        g.get_ref()
+                    );
+                    self.err(g.span(), msg);
+                    continue;
+                }
+                taken.insert((kind == Kind::InternetGateway, j), (r.id.get_ref().clone(), line));
+                let table = Some(RouteTableIdx::from_index(i));
+                match kind {
+                    Kind::InternetGateway => self.t.internet_gateways[j].route_table = table,
+                    _ => self.t.vpn_gateways[j].route_table = table,
+                }
+                edge[i] = true;
+            }
+        }
+        edge
+    }
+
+    /// What AWS lets a gateway route table hold: routes to the VPC's CIDR
+    /// (replacing the local route's target) or to a whole subnet's CIDR,
+    /// targeting a network interface (a middlebox) or a Gateway Load Balancer
+    /// endpoint; no prefix lists.
+    fn gateway_route_ok(
+        &mut self,
+        route: &crate::raw::RawRoute,
+        dest: RouteDest,
+        target: RouteTarget,
+        vpc: VpcIdx,
+    ) -> bool {
+        let RouteDest::Cidr(net) = dest else {
+            self.err(
+                route.dest.span(),
+                "a gateway route table (one with edge_associations) cannot route a prefix list",
+            );
+            return false;
+        };
+        if !matches!(target, RouteTarget::Eni(_) | RouteTarget::GwlbEndpoint(_)) {
+            let msg = format!(
+                "a gateway route table (one with edge_associations) routes only to a host (its network interface, a middlebox) or a Gateway Load Balancer endpoint, not to `{}`",
+                route.target.get_ref()
+            );
+            self.err(route.target.span(), msg);
+            return false;
+        }
+        let v = self.t.vpc(vpc);
+        let whole_vpc =
+            (self.vpc_cidr_ok[vpc.index()] && IpNet::V4(v.cidr) == net) || v.ipv6_cidr.map(IpNet::V6) == Some(net);
+        let whole_subnet = v.subnets.iter().any(|s| {
+            let s = self.t.subnet(*s);
+            IpNet::V4(s.cidr) == net || s.ipv6_cidr.map(IpNet::V6) == Some(net)
+        });
+        if !(whole_vpc || whole_subnet) {
+            let msg = format!(
+                "a gateway route table routes only the VPC's CIDR or a whole subnet's CIDR of {}; {net} is neither",
+                self.vpc_id(vpc)
+            );
+            self.err(route.dest.span(), msg);
+            return false;
+        }
+        true
     }
 
     /// AWS refuses a route more specific than a local route unless it covers a

@@ -205,6 +205,10 @@ pub(crate) struct RawRouteTable {
     pub main: Option<S<bool>>,
     #[serde(default)]
     pub routes: Vec<RawRoute>,
+    /// Internet or VPN gateways whose inbound traffic this table routes
+    /// (AWS's edge associations: a gateway route table).
+    #[serde(default)]
+    pub edge_associations: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

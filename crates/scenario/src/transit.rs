@@ -270,7 +270,11 @@ impl Builder<'_> {
                 }
             }
             self.transit.vgw_vpc.push(vpc);
-            self.t.vpn_gateways.push(VpnGateway { id: r.id.get_ref().clone(), vpc: vpc.unwrap_or(VpcIdx(0)) });
+            self.t.vpn_gateways.push(VpnGateway {
+                id: r.id.get_ref().clone(),
+                vpc: vpc.unwrap_or(VpcIdx(0)),
+                route_table: None,
+            });
         }
     }
 

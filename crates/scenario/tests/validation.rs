@@ -655,3 +655,103 @@ fn a_route_targets_only_gateway_load_balancer_endpoints() {
         "14:42: `vpce-kms` is an interface endpoint; only a Gateway Load Balancer endpoint can be a route target"
     );
 }
+
+/// An internet gateway, a middlebox, a gateway route table for the gateway
+/// whose routes are `ROUTES`, and a second VPC with its own gateway.
+const EDGE: &str = r#"
+[[internet_gateway]]
+id = "igw-a"
+vpc = "vpc-a"
+
+[[host]]
+id = "box"
+subnet = "subnet-a"
+source_dest_check = false
+
+[[route_table]]
+id = "rtb-edge"
+vpc = "vpc-a"
+edge_associations = ["igw-a"]
+routes = [ ROUTES ]
+
+[[vpc]]
+id = "vpc-b"
+cidr = "10.1.0.0/16"
+
+[[internet_gateway]]
+id = "igw-b"
+vpc = "vpc-b"
+"#;
+
+fn edge_with(routes: &str, more: &str) -> String {
+    with_base(&format!("{}{more}", EDGE.replace("ROUTES", routes)))
+}
+
+#[test]
+fn a_gateway_route_table_loads_and_names_its_gateway() {
+    let src = edge_with(r#"{ dest = "10.0.1.0/24", target = "box" }"#, "");
+    let t = load_str(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let edge = t.route_tables.iter().position(|r| r.id == "rtb-edge");
+    assert_eq!(t.internet_gateways[0].route_table.map(|r| r.index()), edge);
+    assert_eq!(t.internet_gateways[1].route_table, None);
+    // The VPC's CIDR replaces the local route's target rather than clashing with it.
+    let src = edge_with(r#"{ dest = "10.0.0.0/16", target = "box" }"#, "");
+    let t = load_str(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let table = t.route_tables.iter().find(|r| r.id == "rtb-edge").unwrap();
+    assert_eq!(table.routes.len(), 1, "{:?}", table.routes);
+    assert!(matches!(table.routes[0].target, vpcsim_model::RouteTarget::Eni(_)));
+}
+
+#[test]
+fn a_gateway_route_table_routes_only_to_a_middlebox_or_a_gwlb_endpoint() {
+    let err = error_of(&edge_with(r#"{ dest = "10.0.1.0/24", target = "igw-a" }"#, ""));
+    assert!(
+        err.contains("a gateway route table (one with edge_associations) routes only to a host (its network interface, a middlebox) or a Gateway Load Balancer endpoint, not to `igw-a`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_gateway_route_table_routes_only_the_vpc_or_whole_subnets() {
+    let err = error_of(&edge_with(r#"{ dest = "10.0.1.0/25", target = "box" }"#, ""));
+    assert!(
+        err.contains(
+            "a gateway route table routes only the VPC's CIDR or a whole subnet's CIDR of vpc-a; 10.0.1.0/25 is neither"
+        ),
+        "{err}"
+    );
+    let err = error_of(&edge_with(r#"{ dest = "0.0.0.0/0", target = "box" }"#, ""));
+    assert!(err.contains("0.0.0.0/0 is neither"), "{err}");
+}
+
+#[test]
+fn a_gateway_route_table_cannot_route_a_prefix_list() {
+    let pl = "\n[[prefix_list]]\nid = \"pl-x\"\nentries = [\"10.0.1.0/24\"]\n";
+    let err = error_of(&edge_with(r#"{ dest = "pl-x", target = "box" }"#, pl));
+    assert!(err.contains("a gateway route table (one with edge_associations) cannot route a prefix list"), "{err}");
+}
+
+#[test]
+fn edge_associations_name_a_gateway_of_the_tables_vpc_once() {
+    let twice = "\n[[route_table]]\nid = \"rtb-edge2\"\nvpc = \"vpc-a\"\nedge_associations = [\"igw-a\"]\n";
+    let err = error_of(&edge_with("", twice));
+    assert!(err.contains("`igw-a` is already edge-associated with `rtb-edge` (line"), "{err}");
+    assert!(err.contains("a gateway has one gateway route table"), "{err}");
+
+    let other = "\n[[route_table]]\nid = \"rtb-edge2\"\nvpc = \"vpc-a\"\nedge_associations = [\"igw-b\"]\n";
+    let err = error_of(&edge_with("", other));
+    assert!(err.contains("`igw-b` is attached to vpc-b, but `rtb-edge2` belongs to vpc-a"), "{err}");
+
+    let subnet = "\n[[route_table]]\nid = \"rtb-edge2\"\nvpc = \"vpc-a\"\nedge_associations = [\"subnet-a\"]\n";
+    let err = error_of(&edge_with("", subnet));
+    assert!(
+        err.contains(
+            "`subnet-a` is a subnet; a route table is edge-associated only with an internet_gateway or a vpn_gateway"
+        ),
+        "{err}"
+    );
+
+    let unknown = "\n[[route_table]]\nid = \"rtb-edge2\"\nvpc = \"vpc-a\"\nedge_associations = [\"igw-zz\"]\n";
+    let err = error_of(&edge_with("", unknown));
+    assert!(err.contains("unknown gateway `igw-zz` (expected an internet_gateway or a vpn_gateway id)"), "{err}");
+}
