@@ -29,7 +29,11 @@ What is generated: VPC a (10.0.0.0/16) and, half the time, VPC b
   their own VPC).
 - NACLs: ordered allow/deny rules over proto, ports and CIDRs; implicit
   final deny.
-- Security groups: CIDR rules and group-reference rules (to groups of
+- Prefix lists (customer-managed): one of internet prefixes for routes (a
+  CIDR route of the same prefix beats a prefix-list route; the more specific
+  route wins whatever its kind), up to two of anything for security-group
+  rules.
+- Security groups: CIDR, prefix-list and group-reference rules (to groups of
   either VPC), ingress and egress.
 - Probes: tcp connect, udp echo, icmp echo; in one VPC, across the peering
   (to the private address), VPC->internet and internet->VPC (to the public
@@ -49,14 +53,16 @@ The Linux model follows AWS:
   subnet has a routing table chosen by `ip rule from <subnet>`, holding the
   /32 routes of the VPC's hosts (the local route), `default dev br-inet` (the
   internet gateway) or a blackhole default (no route), routes via the peer
-  router, and the blackholes.
+  router, the blackholes, and a prefix-list route's entries (but those a
+  CIDR route of the table already routes).
 - NACLs: nftables chains in the router's forward hook, rule-number order,
   first match, final drop; a subnet's egress chain for packets that come in
   from its hosts' veths, its ingress chain for packets that leave through
   them. Traffic between two hosts of one subnet skips both, as in AWS.
 - Security groups: an nftables table in each host namespace (per ENI, as in
   AWS): `ct state established,related accept`, the allow rules (all groups of
-  the host, group references expanded to member addresses), policy drop, on
+  the host, group references expanded to member addresses, prefix lists to
+  one rule per entry), policy drop, on
   input and output.
 - Probes run with explicit 1 s timeouts from the same source port vpcsim
   used. TCP: connected / refused (RST) / dropped (anything else); UDP:
@@ -128,6 +134,17 @@ def gen_topology(rng: random.Random) -> dict:
 
     broad = ["0.0.0.0/0"] + [v["cidr"] for v in vpcs] + [s["cidr"] for s in subnets]
 
+    # Customer-managed prefix lists: one for routes (internet prefixes only:
+    # an entry inside a VPC would be more specific than its local route) and
+    # up to two for security-group rules (anything a rule may name).
+    pls = []
+    if rng.random() < 0.6:
+        entries = rng.sample(BLACKHOLES + [i["ip"] + "/32" for i in inet], rng.randint(1, 3))
+        pls.append({"id": "pl-routes", "entries": sorted(set(entries))})
+    for k in range(rng.choice([0, 1, 1, 2])):
+        pls.append({"id": f"pl-sg{k}", "entries": sorted(set(rng.sample(cidrs[1:], rng.randint(1, 3))))})
+    sg_pls = [p["id"] for p in pls if p["id"] != "pl-routes"]
+
     def rand_proto_ports():
         proto = rng.choice(["tcp", "tcp", "udp", "udp", "icmp", "icmp", "all"])
         ports = None
@@ -158,6 +175,12 @@ def gen_topology(rng: random.Random) -> dict:
             blackholes = blackholes + [c for c in peer_subnets if not any(r["dest"] == c for r in routes)]
         for b in rng.sample(blackholes, min(len(blackholes), rng.choice([0, 1, 1, 2]))):
             routes.append({"dest": b, "target": "blackhole"})
+        if pls and pls[0]["id"] == "pl-routes" and rng.random() < 0.5:
+            # A prefix-list route: a CIDR route of the same prefix beats it,
+            # a more specific one of either kind wins. From b to the peering
+            # it is edge to edge.
+            targets = ["igw", "blackhole"] if in_a else ["blackhole"] + (["pcx-ab"] if peered else [])
+            routes.append({"dest": "pl-routes", "target": rng.choice(targets)})
         s["routes"] = routes
         nacl = {}
         for direction in ("ingress", "egress"):
@@ -190,6 +213,8 @@ def gen_topology(rng: random.Random) -> dict:
                 if rng.random() < 0.3:
                     # A group of this VPC or of the peered one.
                     r["sg"] = rng.choice(sgs)["id"]
+                elif sg_pls and rng.random() < 0.2:
+                    r["prefix_list"] = rng.choice(sg_pls)
                 else:
                     r["cidr"] = rng.choice(cidrs if rng.random() < 0.4 else broad)
                 rules.append(r)
@@ -202,7 +227,7 @@ def gen_topology(rng: random.Random) -> dict:
             {f"{p}/{n}" for p in ("tcp", "udp") for n in PORTS if rng.random() < 0.4},
             key=lambda s: (s.split("/")[0], int(s.split("/")[1])),
         )
-    return {"vpcs": vpcs, "subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs}
+    return {"vpcs": vpcs, "subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs, "pls": pls}
 
 
 def gen_probes(rng: random.Random, topo: dict, m: int) -> list[dict]:
@@ -250,6 +275,8 @@ def to_toml(topo: dict, name: str) -> str:
     out += ["[[internet_gateway]]", 'id = "igw"', 'vpc = "vpc-a"', ""]
     if len(topo["vpcs"]) == 2:
         out += ["[[vpc_peering]]", 'id = "pcx-ab"', 'requester = "vpc-a"', 'accepter = "vpc-b"', ""]
+    for p in topo["pls"]:
+        out += ["[[prefix_list]]", f'id = "{p["id"]}"', "entries = " + json.dumps(p["entries"]), ""]
     for s in topo["subnets"]:
         out += ["[[route_table]]", f'id = "rtb-{s["x"]}"', f'vpc = "{s["vpc"]}"', "routes = ["]
         out += [f"  {toml_rule(r, ['dest', 'target'])}," for r in s["routes"]]
@@ -266,7 +293,7 @@ def to_toml(topo: dict, name: str) -> str:
         out += ["[[security_group]]", f'id = "{sg["id"]}"', f'vpc = "{sg["vpc"]}"']
         for d in ("ingress", "egress"):
             out += [f"{d} = ["]
-            out += [f"  {toml_rule(r, ['proto', 'ports', 'cidr', 'sg'])}," for r in sg[d]]
+            out += [f"  {toml_rule(r, ['proto', 'ports', 'cidr', 'sg', 'prefix_list'])}," for r in sg[d]]
             out += ["]"]
         out += [""]
     for h in topo["hosts"]:
@@ -492,8 +519,12 @@ class Linux:
             self.sh("ip", "rule", "add", "from", lx_cidr(s["cidr"]), "lookup", table, ns=router)
             if not any(r["dest"] == "0.0.0.0/0" for r in s["routes"]):
                 self.sh("ip", "route", "add", "blackhole", "default", "table", table, ns=router)
-            for r in s["routes"]:
-                dest = "default" if r["dest"] == "0.0.0.0/0" else lx_cidr(r["dest"])
+            pl_entries = {p["id"]: p["entries"] if self.mutate != "no-prefix-lists" else [] for p in t["pls"]}
+            cidr_dests = {r["dest"] for r in s["routes"] if r["dest"] not in pl_entries}
+            for r, d in ((r, d) for r in s["routes"] for d in pl_entries.get(r["dest"], [r["dest"]])):
+                if r["dest"] in pl_entries and d in cidr_dests:
+                    continue  # the CIDR route of the same prefix wins
+                dest = "default" if d == "0.0.0.0/0" else lx_cidr(d)
                 if r["target"] == "igw":
                     self.sh("ip", "route", "add", dest, "dev", "br-inet", "table", table, ns=router)
                 elif r["target"] == "pcx-ab":
@@ -525,10 +556,15 @@ class Linux:
                         ips = members.get(r["sg"], [])
                         if not ips:
                             continue
-                        peer = f"ip {key} {{ {', '.join(ips)} }}"
+                        peers = [f"ip {key} {{ {', '.join(ips)} }}"]
+                    elif "prefix_list" in r:
+                        # One rule per entry: entries may overlap, which an
+                        # nftables set refuses.
+                        entries = next(p["entries"] for p in self.topo["pls"] if p["id"] == r["prefix_list"])
+                        peers = [f"ip {key} {lx_cidr(e)}" for e in entries if self.mutate != "no-prefix-lists"]
                     else:
-                        peer = f"ip {key} {lx_cidr(r['cidr'])}"
-                    rules[d].append(f"{peer} {m} accept")
+                        peers = [f"ip {key} {lx_cidr(r['cidr'])}"]
+                    rules[d] += [f"{peer} {m} accept" for peer in peers]
         ct = "    ct state established,related accept" if self.mutate != "sg-stateless" else ""
         lines = ["table inet sg {", "  chain input {", "    type filter hook input priority 0; policy drop;",
                  ct, '    iifname "lo" accept']
@@ -629,7 +665,7 @@ def main() -> int:
     ap.add_argument("--vpcsim", default=os.path.normpath(default_vpcsim), help="default: target/release/vpcsim")
     ap.add_argument("--out", default=None, help="where to keep scenario files (default: a temporary directory)")
     ap.add_argument("--parallel", type=int, default=8, help="probes run at once on the Linux side")
-    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet", "edge-to-edge"],
+    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet", "edge-to-edge", "no-prefix-lists"],
                     help="break the Linux model on purpose, to see the oracle catch it")
     ap.add_argument("--check-only", action="store_true", help="only say whether namespaces can be made")
     a = ap.parse_args()
