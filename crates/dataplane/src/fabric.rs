@@ -514,7 +514,7 @@ impl Cx<'_> {
         if self.routed > MAX_ROUTE_LOOKUPS {
             return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
         }
-        let route = self.route_lookup(meta, subnet.route_table)?;
+        let route = self.route_lookup(meta, subnet.route_table, None)?;
         match route.target {
             RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
             RouteTarget::Local => {
@@ -938,17 +938,23 @@ impl Cx<'_> {
             });
         }
         self.hop(meta, at)?;
-        self.enter_vpc(meta, vpc, t.internet_gateway(igw).route_table)
+        self.enter_vpc(meta, at, vpc, t.internet_gateway(igw).route_table)
     }
 
     /// Into VPC `vpc` through a gateway (internet or VPN). The gateway's
     /// route table, when it has one (an edge association), decides: the local
     /// route, a middlebox's network interface, or a Gateway Load Balancer
     /// endpoint; without one, the local route delivers.
-    pub(crate) fn enter_vpc(&mut self, meta: &mut Meta, vpc: VpcIdx, edge: Option<RouteTableIdx>) -> Hop {
+    pub(crate) fn enter_vpc(
+        &mut self,
+        meta: &mut Meta,
+        gateway: Component,
+        vpc: VpcIdx,
+        edge: Option<RouteTableIdx>,
+    ) -> Hop {
         let t = self.t;
         if let Some(table) = edge {
-            let route = self.route_lookup(meta, table)?;
+            let route = self.route_lookup(meta, table, Some(gateway))?;
             match route.target {
                 RouteTarget::Local => {}
                 RouteTarget::Eni(to) => return self.enter_eni(meta, to, None),
@@ -1000,11 +1006,14 @@ impl Cx<'_> {
         Err(drop(DropReason::MtuExceeded, at))
     }
 
-    fn route_lookup(&mut self, meta: &Meta, table: vpcsim_model::RouteTableIdx) -> Hop<FibEntry> {
+    /// `gateway`: the gateway the packet enters the VPC through, when `table`
+    /// is that gateway's route table.
+    fn route_lookup(&mut self, meta: &Meta, table: RouteTableIdx, gateway: Option<Component>) -> Hop<FibEntry> {
         let t = self.t;
         let found = self.fibs[table.index()].lookup(meta.dst).copied();
         self.trace.record(|| Step::RouteLookup {
             table,
+            gateway,
             dest: meta.dst,
             winner: found.map(|e| e.route),
             beaten: found.map(|e| beaten_routes(t, t.route_table(table), meta.dst, e.route)).unwrap_or_default(),

@@ -321,7 +321,7 @@ impl Cx<'_> {
             VpnTerminal::VpnGateway(g) => {
                 self.cross(Component::VpnGateway(g));
                 let gateway = t.vpn_gateway(g);
-                self.enter_vpc(meta, gateway.vpc, gateway.route_table)
+                self.enter_vpc(meta, Component::VpnGateway(g), gateway.vpc, gateway.route_table)
             }
             VpnTerminal::TransitGateway(tg) => match t.tgw_vpn_attachment(c) {
                 Some(att) => self.tgw_forward(meta, tg, att, None),

@@ -282,12 +282,15 @@ pub enum Step {
         decision: SgDecision,
     },
     /// A route-table lookup: the winning route (index into the table's routes)
-    /// and the other routes that matched but lost.
+    /// and the other routes that matched but lost. `gateway`: the internet or
+    /// VPN gateway whose gateway route table (edge association) this is, when
+    /// the packet is entering the VPC through it.
     RouteLookup {
         table: RouteTableIdx,
         dest: IpAddr,
         winner: Option<usize>,
         beaten: Vec<usize>,
+        gateway: Option<Component>,
     },
     Nacl {
         nacl: NaclIdx,
@@ -530,8 +533,11 @@ impl Step {
                     }
                 }
             }
-            Step::RouteLookup { table, dest, winner, beaten } => {
-                let tb = &t.route_table(*table).id;
+            Step::RouteLookup { table, dest, winner, beaten, gateway } => {
+                let tb = match gateway {
+                    Some(g) => format!("{} (the gateway route table of {})", t.route_table(*table).id, g.id(t)),
+                    None => t.route_table(*table).id.clone(),
+                };
                 match winner {
                     None => format!("route table {tb}: no route matches {dest}"),
                     Some(w) => {

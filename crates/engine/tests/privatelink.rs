@@ -222,6 +222,13 @@ fn a_gateway_route_table_sends_what_enters_from_the_internet_through_the_applian
         .filter(|s| matches!(s, vpcsim_dataplane::Step::RouteLookup { table, .. } if table.index() == edge))
         .count();
     assert!(edge_lookups >= 2, "every packet in from the internet meets the gateway route table\n{}", o.render());
+    assert!(
+        o.render().contains(
+            "route table rtb-igw-edge (the gateway route table of igw-app): 10.0.1.10 matches 10.0.1.0/24 → vpce-gwlb"
+        ),
+        "{}",
+        o.render()
+    );
 
     // To api: no route for its subnet in the gateway route table, so the
     // local route delivers it without any appliance.
