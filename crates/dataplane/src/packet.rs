@@ -218,7 +218,10 @@ pub enum Parsed {
 
 /// Reads a frame. Never panics, whatever the bytes.
 pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
-    let sliced = SlicedPacket::from_ethernet(frame).map_err(|_| Malformed::Unparsable)?;
+    let sliced = match SlicedPacket::from_ethernet(frame) {
+        Ok(s) => s,
+        Err(_) => return parse_odd_icmp_timestamp(frame).ok_or(Malformed::Unparsable),
+    };
     let base = frame.as_ptr() as usize;
     let offset = |s: &[u8]| s.as_ptr() as usize - base;
     let (l3, proto, src, dst, ttl, fragment, ip_len, dont_fragment) = match &sliced.net {
@@ -294,6 +297,45 @@ pub fn parse(frame: &[u8]) -> Result<Parsed, Malformed> {
         Some(_) | None => {}
     }
     Ok(Parsed::Ip(meta))
+}
+
+/// An ICMPv4 timestamp or timestamp reply (types 13 and 14) whose length is not
+/// exactly 20 bytes: etherparse refuses to slice it, but it is an ordinary
+/// ICMP packet to AWS, which filters it by type and code like any other. Only
+/// that case: the IPv4 header must be sound and unfragmented.
+fn parse_odd_icmp_timestamp(frame: &[u8]) -> Option<Parsed> {
+    const L3: usize = 14;
+    if frame.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = etherparse::Ipv4Slice::from_slice(frame.get(L3..)?).ok()?;
+    let h = ip.header();
+    let payload = ip.payload();
+    if payload.ip_number != etherparse::IpNumber::ICMP || payload.fragmented {
+        return None;
+    }
+    let icmp = payload.payload;
+    if icmp.len() < 8 || !matches!(icmp[0], 13 | 14) {
+        return None;
+    }
+    let mut meta = Meta {
+        l3: L3,
+        l4: None,
+        proto: payload.ip_number.0,
+        src: IpAddr::V4(h.source_addr()),
+        dst: IpAddr::V4(h.destination_addr()),
+        src_port: 0,
+        dst_port: 0,
+        icmp: None,
+        tcp_flags: 0,
+        ttl: h.ttl(),
+        fragment: false,
+        ip_len: usize::from(h.total_len()),
+        dont_fragment: h.dont_fragment(),
+    };
+    let l4 = icmp.as_ptr() as usize - frame.as_ptr() as usize;
+    icmp_fields(&mut meta, l4, icmp);
+    Some(Parsed::Ip(meta))
 }
 
 fn icmp_fields(meta: &mut Meta, l4: usize, s: &[u8]) {
@@ -616,6 +658,28 @@ mod tests {
         assert_eq!(m.l3, 14);
         assert_eq!(m.l4, Some(34));
         assert_eq!(m.rule_port(), Some(443));
+    }
+
+    /// An ICMPv4 timestamp (type 13) of any length is an ICMP packet with its
+    /// type and code, though etherparse slices only the 20-byte form; a
+    /// truncated one (the IP total length beyond the frame) stays malformed.
+    #[test]
+    fn icmp_timestamps_of_any_length_parse() {
+        for body in [0usize, 12, 16, 40] {
+            let mut frame = Vec::new();
+            let icmp = etherparse::Icmpv4Type::Unknown { type_u8: 13, code_u8: 0, bytes5to8: [0, 7, 0, 1] };
+            PacketBuilder::ethernet2([2; 6], [3; 6])
+                .ipv4([10, 0, 1, 10], [10, 0, 2, 20], 64)
+                .icmpv4(icmp)
+                .write(&mut frame, &vec![0; body])
+                .unwrap();
+            let Ok(Parsed::Ip(m)) = parse(&frame) else { panic!("{body}-byte timestamp body: {:?}", parse(&frame)) };
+            assert_eq!((m.proto, m.icmp, m.l4, m.ip_len), (1, Some((13, 0)), Some(34), 20 + 8 + body), "{body}");
+            frame.truncate(frame.len() - 1);
+            if body > 0 {
+                assert!(matches!(parse(&frame), Err(Malformed::Unparsable)), "{body}");
+            }
+        }
     }
 
     #[test]
