@@ -490,7 +490,12 @@ impl Step {
     /// The step as a sentence.
     pub fn render(&self, t: &Topology) -> String {
         match self {
-            Step::Sent { eni, packet } => format!("{} sends {packet}", eni_label(t, *eni)),
+            Step::Sent { eni, packet } => {
+                // A middlebox (source/destination check off) passes on others' packets.
+                let e = t.eni(*eni);
+                let verb = if !e.source_dest_check && !e.owns(packet.src) { "forwards" } else { "sends" };
+                format!("{} {verb} {packet}", eni_label(t, *eni))
+            }
             Step::Resolved { eni, ip } => {
                 format!("router answers {}'s address resolution for {ip}", eni_label(t, *eni))
             }

@@ -186,7 +186,8 @@ fn host_label(t: &Topology, to: &Destination, dest: IpAddr) -> String {
 
 /// The leg a frame belongs to: sent by the source host, forward; by anyone
 /// else, return. A frame an appliance hands back to a Gateway Load Balancer
-/// belongs to the leg of the packet inside it.
+/// belongs to the leg of the packet inside it, one a middlebox forwards to
+/// the leg of the packet it forwards.
 fn leg(t: &Topology, record: &Record, source: EniIdx) -> Leg {
     let decapsulated = record.steps.iter().find_map(|s| match s {
         vpcsim_dataplane::Step::Decapsulated { inner, .. } => Some(inner.src),
@@ -194,7 +195,11 @@ fn leg(t: &Topology, record: &Record, source: EniIdx) -> Leg {
     });
     let forward = match decapsulated {
         Some(src) => t.eni(source).owns(src),
-        None => record.from == source,
+        None => {
+            let forwarded =
+                !t.eni(record.from).source_dest_check && !record.packet.is_some_and(|m| t.eni(record.from).owns(m.src));
+            record.from == source || (forwarded && record.packet.is_some_and(|m| t.eni(source).owns(m.src)))
+        }
     };
     if forward { Leg::Forward } else { Leg::Return }
 }

@@ -235,8 +235,14 @@ impl Sim {
                 Kind::Event(i) => self.apply_event(i),
                 Kind::Deliver(frame) => {
                     self.capture(self.topology.host(ev.host).eni, &frame);
-                    self.hosts[ev.host.index()].receive(frame);
-                    self.poll_host(ev.host);
+                    match self.forward(ev.host, frame) {
+                        Ok(Some(forwarded)) => self.transmit(ev.host, forwarded),
+                        Ok(None) => {}
+                        Err(frame) => {
+                            self.hosts[ev.host.index()].receive(frame);
+                            self.poll_host(ev.host);
+                        }
+                    }
                 }
                 Kind::Poll => {
                     if self.next_poll[ev.host.index()] == Some(ev.time) {
@@ -440,6 +446,33 @@ impl Sim {
                 steps: trace.steps,
             });
         }
+    }
+
+    /// A middlebox forwards: a host whose ENI has its source/destination check
+    /// off routes a unicast IP packet addressed to someone else, as Linux with
+    /// `ip_forward` does — the TTL down by one (at one it dies), out to its
+    /// subnet's router, whose route table takes it on. `Err` hands the frame
+    /// back for the host's own stack.
+    fn forward(&self, h: HostIdx, mut frame: Vec<u8>) -> Result<Option<Vec<u8>>, Vec<u8>> {
+        let t = &self.topology;
+        let eni = t.eni(t.host(h).eni);
+        let Some(subnet) = eni.subnet().filter(|_| !eni.source_dest_check) else {
+            return Err(frame);
+        };
+        let Some(mut meta) = ip_meta(&frame) else { return Err(frame) };
+        let not_unicast = match meta.dst {
+            IpAddr::V4(a) => a.is_broadcast() || a.is_multicast() || a.is_link_local(),
+            IpAddr::V6(a) => a.is_multicast() || a.is_unicast_link_local(),
+        };
+        if eni.owns(meta.dst) || not_unicast {
+            return Err(frame);
+        }
+        if meta.ttl <= 1 {
+            return Ok(None);
+        }
+        packet::decrement_ttl(&mut frame, &mut meta);
+        packet::set_macs(&mut frame, eni.mac, t.subnet(subnet).router_mac);
+        Ok(Some(frame))
     }
 
     fn capture(&mut self, eni: EniIdx, frame: &[u8]) {

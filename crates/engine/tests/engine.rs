@@ -251,3 +251,34 @@ fn the_same_scenario_gives_the_same_story_twice() {
     assert_eq!(first, render());
     assert!(first.contains("nacl-egress"));
 }
+
+/// A host whose source/destination check is off forwards what is not its
+/// own: the route to its ENI carries both directions through it, its
+/// security group judges them, and the trace says it forwards. With the
+/// check on, AWS drops at its ENI.
+#[test]
+fn a_middlebox_forwards_both_directions() {
+    let path = "scenarios/middlebox.toml";
+    let t = load(path);
+    let results = check(&t, SimConfig::default());
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+    let o = &results[0].outcome;
+    let firewall = t.host(t.host_by_id("firewall").unwrap()).eni;
+    let db = t.host(t.host_by_id("db").unwrap()).eni;
+    // db gets the SYN from the firewall, which forwards on both legs.
+    assert!(o.records.iter().any(|r| r.from == firewall && r.verdict == vpcsim_dataplane::Verdict::Deliver(db)));
+    let rendered = o.render();
+    assert!(rendered.contains("firewall (eni-firewall) forwards tcp 10.0.2.20:5432 → 10.0.1.10"), "{rendered}");
+    assert!(rendered.contains("→ forward\n      firewall (eni-firewall) forwards tcp 10.0.1.10"), "{rendered}");
+
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)).unwrap();
+    let t = load_str(&text.replace("source_dest_check = false", "source_dest_check = true"));
+    let r = &check(&t, SimConfig::default())[0];
+    assert_eq!(r.outcome.result, ExpectedResult::Dropped);
+    let d = r.outcome.drop.as_ref().expect("a drop");
+    assert_eq!(d.reason, "source-dest-check", "{}", r.outcome.render());
+    assert_eq!(d.leg, Leg::Forward);
+}
