@@ -1163,6 +1163,17 @@ impl Cx<'_> {
         let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
             return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
         };
+        if let Some(vpc) = from
+            && !t.vpc(vpc).private_dns
+        {
+            // private_dns = false is enableDnsSupport off: the Amazon DNS
+            // server of the VPC resolves nothing (AWS), so no answer comes.
+            let detail = format!(
+                "{} has private_dns = false (enableDnsSupport off): its Amazon DNS server does not answer",
+                t.vpc(vpc).id
+            );
+            return self.dropped(drop(DropReason::NoDestination, resolver), Some(detail));
+        }
         let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
         let answer = resolver::lookup(t, &self.endpoints.states, from, az, &query.name);
         let mut dns = Vec::new();

@@ -170,13 +170,14 @@ fn private_hostnames_resolve_only_with_private_dns_on() {
     // Nobody has 10.0.9.9.
     let (_, out, _) = net.send("app", &net.dns_query("app", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-9-9.ec2.internal"));
     assert_eq!(dns_reply(&out).2.rcode, 3);
-    // vpc-quiet has private DNS off; public names still resolve.
-    let (_, out, _) =
-        net.send("quiet", &net.dns_query("quiet", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-1-20.ec2.internal"));
-    assert_eq!(dns_reply(&out).2.rcode, 3, "NXDOMAIN");
-    let (_, out, _) =
-        net.send("quiet", &net.dns_query("quiet", Ipv4Addr::new(10, 0, 0, 2), "s3.us-east-1.amazonaws.com"));
-    assert_eq!(dns_reply(&out).2.v4[0], net.s3());
+    // vpc-quiet has private_dns = false, which is enableDnsSupport off: its
+    // Amazon DNS server answers nothing, at either of its addresses.
+    for server in [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(169, 254, 169, 253)] {
+        for name in ["ip-10-0-1-20.ec2.internal", "s3.us-east-1.amazonaws.com"] {
+            let (v, _, _) = net.send("quiet", &net.dns_query("quiet", server, name));
+            assert_eq!(v.dropped().map(|d| d.reason), Some(vpcsim_dataplane::DropReason::NoDestination), "{name}");
+        }
+    }
 }
 
 #[test]
