@@ -36,7 +36,7 @@ use ipnet::IpNet;
 use vpcsim_model::{
     EniIdx, GatewayEndpointIdx, OnPremIdx, SubnetIdx, TRANSIT_GATEWAY_MTU, TgwAttachmentIdx, TgwAttachmentKind,
     TgwRouteOrigin, TgwRouteTable, TgwRouteTarget, Topology, TransitGatewayIdx, VPN_MTU, VpcIdx, VpnConnectionIdx,
-    VpnGatewayIdx, VpnTerminal,
+    VpnGatewayIdx, VpnKind, VpnTerminal,
 };
 
 use crate::fabric::{Cx, Hop, MAX_ROUTE_LOOKUPS, drop};
@@ -258,10 +258,18 @@ impl Cx<'_> {
         let at = Component::VpnGateway(g);
         self.cross(at);
         let dst = meta.dst;
-        let conn = t.vpn_connections.iter().position(|c| {
-            c.gateway == VpnTerminal::VpnGateway(g)
-                && matches!(dst, IpAddr::V4(a) if t.onprem(c.onprem).cidr.contains(&a))
-        });
+        // Direct Connect before a VPN to the same network (AWS's route
+        // priority: Direct Connect BGP, then VPN), else the first declared.
+        let conn = t
+            .vpn_connections
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.gateway == VpnTerminal::VpnGateway(g)
+                    && matches!(dst, IpAddr::V4(a) if t.onprem(c.onprem).cidr.contains(&a))
+            })
+            .min_by_key(|(i, c)| (c.kind != VpnKind::DirectConnect, *i))
+            .map(|(i, _)| i);
         let Some(c) = conn else {
             self.say(|| {
                 format!("{dst} is not inside the on-premises CIDR of any connection of {}", t.vpn_gateway(g).id)
@@ -292,8 +300,14 @@ impl Cx<'_> {
                 continue;
             }
             let ci = VpnConnectionIdx::from_index(i);
+            // The longest prefix; for the same prefix, Direct Connect over a VPN.
+            let dx = c.kind == VpnKind::DirectConnect;
             advertised(t, ci, |p| {
-                if p.contains(&dst) && best.is_none_or(|(l, _)| p.prefix_len() > l) {
+                let better = best.is_none_or(|(l, b)| {
+                    p.prefix_len() > l
+                        || (p.prefix_len() == l && dx && t.vpn_connection(b).kind != VpnKind::DirectConnect)
+                });
+                if p.contains(&dst) && better {
                     best = Some((p.prefix_len(), ci));
                 }
             });

@@ -617,7 +617,7 @@ impl Step {
                             let others: Vec<String> = beaten.iter().map(|&b| tgw_route_label(t, *table, b)).collect();
                             let _ = write!(
                                 s,
-                                " (longest prefix wins; a static route beats a propagated one of the same prefix) over {}",
+                                " (longest prefix wins; for the same prefix static beats propagated, and a VPC's propagated route beats Direct Connect's, which beats a VPN's) over {}",
                                 others.join(", ")
                             );
                         }

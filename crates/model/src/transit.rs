@@ -92,7 +92,9 @@ pub struct TgwRoute {
 pub struct TgwRouteTable {
     pub id: String,
     pub transit_gateway: TransitGatewayIdx,
-    /// Static routes in file order, then propagated routes in attachment order.
+    /// Static routes in file order, then propagated routes: VPC attachments',
+    /// Direct Connect's, VPN's (AWS's preference for the same prefix), each
+    /// kind in attachment order.
     pub routes: Vec<TgwRoute>,
 }
 

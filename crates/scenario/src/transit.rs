@@ -561,8 +561,18 @@ impl Builder<'_> {
                 }
             }
         }
-        // Propagated routes, in attachment order.
-        for (a, tables) in propagates.iter().enumerate() {
+        // Propagated routes: for the same prefix AWS prefers a VPC's, then
+        // Direct Connect's, then a VPN's; within a kind, attachment order.
+        // The lookup breaks ties by position, so the routes go in that order.
+        let rank = |kind: &TgwAttachmentKind| match kind {
+            TgwAttachmentKind::Vpc { .. } => 0,
+            TgwAttachmentKind::Vpn(c) if self.t.vpn_connection(*c).kind == VpnKind::DirectConnect => 1,
+            TgwAttachmentKind::Vpn(_) => 2,
+        };
+        let mut order: Vec<usize> = (0..propagates.len()).collect();
+        order.sort_by_key(|&a| rank(&self.t.tgw_attachments[a].kind));
+        for a in order {
+            let tables = &propagates[a];
             let att = TgwAttachmentIdx::from_index(a);
             let prefixes: Vec<IpNet> = match &self.t.tgw_attachment(att).kind {
                 TgwAttachmentKind::Vpc { vpc, .. } => {
