@@ -556,6 +556,10 @@ impl Cx<'_> {
                     // Straight back into the endpoint it came out of: a loop.
                     return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
                 }
+                if self.endpoints.states[ep.index()] == EndpointState::Deleted {
+                    // The route's target is gone: AWS shows it as a blackhole.
+                    return Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table)));
+                }
                 let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
                     return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
                 };
@@ -959,6 +963,9 @@ impl Cx<'_> {
                 RouteTarget::Local => {}
                 RouteTarget::Eni(to) => return self.enter_eni(meta, to, None),
                 RouteTarget::GwlbEndpoint(ep) => {
+                    if self.endpoints.states[ep.index()] == EndpointState::Deleted {
+                        return Err(drop(DropReason::Blackhole, Component::RouteTable(table)));
+                    }
                     let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
                         return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
                     };
