@@ -402,7 +402,7 @@ pub(crate) struct Cx<'a> {
     pub(crate) nat: &'a mut NatTable,
     pub(crate) egress_flows: &'a mut EgressFlows,
     /// Route lookups so far for this frame: a bound against routing loops.
-    pub(crate) routed: u8,
+    pub(crate) routed: u16,
     /// A NAT gateway has translated this frame already.
     pub(crate) natted: bool,
     /// Why the frame dropped, in words, for the trace (set only when tracing).
@@ -512,6 +512,7 @@ impl Cx<'_> {
         let subnet = t.subnet(s);
         self.routed += 1;
         if self.routed > MAX_ROUTE_LOOKUPS {
+            self.say(|| "routing loop: too many route lookups for one packet".into());
             return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
         }
         let route = self.route_lookup(meta, subnet.route_table, None)?;
@@ -1284,9 +1285,11 @@ fn service_of(t: &Topology, eni: EniIdx) -> Option<vpcsim_model::ServiceIdx> {
     }
 }
 
-/// Route lookups one frame may make (an instance's subnet, a NAT gateway's
-/// subnet, ...): more is a routing loop, dropped as `no-route`.
-pub(crate) const MAX_ROUTE_LOOKUPS: u8 = 8;
+/// Route lookups one frame may make: a bound on the work of a routing loop.
+/// Every lap of a loop through routers decrements the TTL, so a loop ends
+/// as AWS ends it, `ttl-exceeded`, long before this (a TTL is at most 255);
+/// the bound catches only a loop that no router counts, as `no-route`.
+pub(crate) const MAX_ROUTE_LOOKUPS: u16 = 1024;
 
 fn opposite(d: Direction) -> Direction {
     match d {

@@ -116,7 +116,7 @@ fn vpcs_behind(t: &Topology, c: VpnConnectionIdx, mut f: impl FnMut(VpcIdx)) {
 }
 
 impl Cx<'_> {
-    fn say(&mut self, f: impl FnOnce() -> String) {
+    pub(crate) fn say(&mut self, f: impl FnOnce() -> String) {
         if self.trace.enabled {
             self.detail = Some(f());
         }

@@ -282,3 +282,60 @@ fn a_middlebox_forwards_both_directions() {
     assert_eq!(d.reason, "source-dest-check", "{}", r.outcome.render());
     assert_eq!(d.leg, Leg::Forward);
 }
+
+/// A routing loop through a transit gateway ends as AWS ends it: every lap
+/// decrements the TTL, and the packet dies `ttl-exceeded`, not `no-route`.
+#[test]
+fn a_routing_loop_through_a_transit_gateway_ends_in_ttl_exceeded() {
+    let t = load_str(
+        r#"name = "loop"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-a"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+az = "us-east-1a"
+[[route_table]]
+id = "rtb-a"
+vpc = "vpc-a"
+main = true
+routes = [ { dest = "10.0.0.0/8", target = "tgw" } ]
+[[transit_gateway]]
+id = "tgw"
+[[tgw_attachment]]
+id = "tgw-attach-a"
+transit_gateway = "tgw"
+vpc = "vpc-a"
+subnets = ["subnet-a"]
+[[tgw_route_table]]
+id = "tgw-rtb"
+transit_gateway = "tgw"
+associations = ["tgw-attach-a"]
+routes = [ { dest = "10.9.0.0/16", attachment = "tgw-attach-a" } ]
+[[host]]
+id = "a1"
+subnet = "subnet-a"
+ip = "10.0.1.10"
+[[expect]]
+from = "a1"
+to = "10.9.0.5"
+proto = "tcp"
+port = 80
+result = "dropped"
+drop_reason = "ttl-exceeded"
+drop_at = "tgw"
+"#,
+    );
+    let r = &check(&t, SimConfig::default())[0];
+    assert!(r.passed(), "{:?}\n{}", r.mismatches, r.outcome.render());
+    // The SYN went round until its TTL ran out, far beyond the old bound of
+    // eight route lookups per packet.
+    let laps = r.outcome.records[0]
+        .steps
+        .iter()
+        .filter(|s| matches!(s, vpcsim_dataplane::Step::TgwRouteLookup { .. }))
+        .count();
+    assert!(laps > 8, "{laps} laps\n{}", r.outcome.render());
+}
