@@ -272,6 +272,9 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NotReachableVia, at));
         }
+        if t.vpc(from).region != v.region {
+            self.fits(meta, vpcsim_model::INTER_REGION_PEERING_MTU, at)?;
+        }
         let Some(&to) = self.addresses.vpc.get(&(peer, meta.dst)) else {
             return Err(drop(DropReason::NoDestination, Component::Vpc(peer)));
         };

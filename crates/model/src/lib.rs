@@ -747,6 +747,9 @@ pub const DEFAULT_MTU: u16 = 1500;
 pub const NAT_GATEWAY_MTU: u16 = 8500;
 /// The path MTU through an internet gateway (and so to anything on the internet).
 pub const INTERNET_GATEWAY_MTU: u16 = 1500;
+/// The MTU of an inter-Region VPC peering connection (EC2 User Guide, network
+/// MTU); within a Region a peering carries jumbo frames.
+pub const INTER_REGION_PEERING_MTU: u16 = 8500;
 
 /// The MAC address of the internet's router, as internet hosts see it.
 pub const INTERNET_ROUTER_MAC: [u8; 6] = [0x02, 0x02, 0, 0, 0, 1];
