@@ -1127,6 +1127,17 @@ impl Cx<'_> {
                 self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V4(arp.target_ip) });
                 Verdict::Reply(at)
             }
+            // An address of the subnet that nobody owns: no answer comes, so
+            // the sender never sends; say why (AWS answers only for ENIs).
+            None if arp.target_ip != eni.ipv4
+                && eni.subnet().is_some_and(|s| t.subnet(s).cidr.contains(&arp.target_ip)) =>
+            {
+                let s = eni.subnet().map_or("", |s| t.subnet(s).id.as_str());
+                let target = arp.target_ip;
+                let detail = format!("no ENI of {s} has {target}: nobody answers its address resolution (ARP)");
+                let vpc = eni.subnet().map(|s| t.subnet(s).vpc).unwrap_or(VpcIdx(0));
+                self.dropped(drop(DropReason::NoDestination, Component::Vpc(vpc)), Some(detail))
+            }
             None => Verdict::Absorbed,
         }
     }

@@ -645,7 +645,9 @@ fn the_router_answers_arp_for_itself_and_for_enis_of_the_subnet() {
     let Ok(Parsed::Arp(reply)) = parse(&peer.out) else { panic!("no ARP reply") };
     assert_eq!(reply.sender_mac, net.mac("web2"));
 
-    assert_eq!(net.send("web1", &arp(&net, [10, 0, 1, 99])).verdict, Verdict::Absorbed);
+    // Nobody owns 10.0.1.99: no answer, and the trace says why.
+    let nobody = net.send("web1", &arp(&net, [10, 0, 1, 99]));
+    assert_eq!(nobody.verdict.dropped().map(|d| d.reason), Some(DropReason::NoDestination));
 }
 
 // --- Hostile frames -----------------------------------------------------------

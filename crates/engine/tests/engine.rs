@@ -339,3 +339,36 @@ drop_at = "tgw"
         .count();
     assert!(laps > 8, "{laps} laps\n{}", r.outcome.render());
 }
+
+/// An address of the sender's own subnet that nobody owns: no ENI answers
+/// its address resolution, so nothing is sent, and the probe says so
+/// (`no-destination`) rather than ending without a reason.
+#[test]
+fn an_unowned_address_in_ones_own_subnet_is_no_destination() {
+    let t = load_str(
+        r#"name = "arp"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-a"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+[[host]]
+id = "a1"
+subnet = "subnet-a"
+ip = "10.0.1.10"
+[[expect]]
+from = "a1"
+to = "10.0.1.99"
+proto = "tcp"
+port = 80
+result = "dropped"
+drop_reason = "no-destination"
+drop_at = "vpc-a"
+"#,
+    );
+    let r = &check(&t, SimConfig::default())[0];
+    assert!(r.passed(), "{:?}\n{}", r.mismatches, r.outcome.render());
+    assert!(r.outcome.render().contains("nobody answers its address resolution (ARP)"), "{}", r.outcome.render());
+}
