@@ -418,6 +418,22 @@ fn summary(file: &str, t: &Topology) -> String {
         }
     }
     let implicit_rts = t.route_tables.iter().filter(|r| r.implicit).count();
+    let gateway_rts: std::collections::BTreeSet<usize> = t
+        .internet_gateways
+        .iter()
+        .filter_map(|g| g.route_table)
+        .chain(t.vpn_gateways.iter().filter_map(|g| g.route_table))
+        .map(|r| r.index())
+        .collect();
+    let mut route_tables = count(t.route_tables.len(), "route table", "route tables", (implicit_rts, "implicit main"));
+    if !gateway_rts.is_empty() {
+        let what = if gateway_rts.len() == 1 { "gateway route table" } else { "gateway route tables" };
+        let n = gateway_rts.len();
+        route_tables = match route_tables.strip_suffix(')') {
+            Some(open) => format!("{open}, {n} {what})"),
+            None => format!("{route_tables} ({n} {what})"),
+        };
+    }
     let managed_pls = t.prefix_lists.iter().filter(|p| p.managed.is_some()).count();
     let default_sgs = t.security_groups.iter().filter(|s| s.is_default).count();
     let default_nacls = t.nacls.iter().filter(|n| n.is_default).count();
@@ -426,7 +442,7 @@ fn summary(file: &str, t: &Topology) -> String {
     let parts = [
         count(t.vpcs.len(), "VPC", "VPCs", (0, "")),
         count(t.subnets.len(), "subnet", "subnets", (0, "")),
-        count(t.route_tables.len(), "route table", "route tables", (implicit_rts, "implicit main")),
+        route_tables,
         count(t.prefix_lists.len(), "prefix list", "prefix lists", (managed_pls, "AWS-managed")),
         count(t.security_groups.len(), "security group", "security groups", (default_sgs, "default")),
         count(t.nacls.len(), "network ACL", "network ACLs", (default_nacls, "default")),
