@@ -32,6 +32,14 @@ impl Drop for TempScenario {
 }
 
 #[test]
+fn validate_counts_gateway_route_tables() {
+    let out = vpcsim(&["validate", "scenarios/igw-ingress-inspection.toml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("6 route tables (2 implicit main, 1 gateway route table)"), "{stdout}");
+}
+
+#[test]
 fn validate_a_bundled_scenario() {
     let out = vpcsim(&["validate", "scenarios/two-subnets.toml"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
