@@ -439,6 +439,9 @@ impl Cx<'_> {
         if let Some(from) = self.dns_query(at, &meta) {
             return self.answer_dns(at, &meta, frame, from);
         }
+        if let Some(answered) = self.link_local(at, &meta, frame) {
+            return answered;
+        }
         let result = match eni.attachment {
             Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
             Attachment::Internet => self.sent_on_internet(&mut meta, at),

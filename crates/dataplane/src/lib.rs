@@ -24,6 +24,7 @@ pub mod fabric;
 pub mod fib;
 pub mod filter;
 pub mod gwlb;
+pub mod linklocal;
 pub mod nat;
 pub mod packet;
 pub mod resolver;

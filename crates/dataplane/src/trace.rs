@@ -339,6 +339,14 @@ pub enum Step {
         name: String,
         answer: String,
     },
+    /// A link-local service of the VPC (instance metadata, time sync)
+    /// answered, before any filter.
+    LinkLocal {
+        eni: EniIdx,
+        server: IpAddr,
+        service: &'static str,
+        answer: String,
+    },
     /// A Gateway Load Balancer wrapped the packet in GENEVE for an appliance.
     Encapsulated {
         at: Component,
@@ -478,6 +486,7 @@ impl Step {
             Step::Dropped { .. } => "dropped",
             Step::Bounced { .. } => "icmp-error",
             Step::Dns { .. } => "dns",
+            Step::LinkLocal { .. } => "link-local-service",
             Step::Encapsulated { .. } => "geneve-encapsulated",
             Step::Decapsulated { .. } => "geneve-decapsulated",
             Step::EndpointPolicy { .. } => "endpoint-policy",
@@ -664,6 +673,9 @@ impl Step {
             }
             Step::Dns { eni, server, name, answer } => {
                 format!("the DNS server {server} answers {} about {name}: {answer}", eni_label(t, *eni))
+            }
+            Step::LinkLocal { eni, server, service, answer } => {
+                format!("{service} at {server} answers {} (no filter applies): {answer}", eni_label(t, *eni))
             }
             Step::Bounced { eni, error } => {
                 let what = match error {

@@ -241,3 +241,51 @@ fn the_internet_reaches_s3_directly_never_through_a_vpcs_endpoint() {
     assert!(!trace.steps.iter().any(|s| matches!(s, Step::Crossed { component: Component::GatewayEndpoint(_) })));
     assert_eq!(net.fabric.gateway_endpoint_of(6, (IpAddr::V4(s3), 443), (IpAddr::V4(client), 40000)), None);
 }
+
+/// The instance metadata service and the time service answer an instance
+/// whose security group allows nothing out: a SYN to port 80 gets a SYN-ACK
+/// acknowledging it, any other port a reset, an NTP request a server's
+/// answer.
+#[test]
+fn metadata_and_time_answer_whatever_the_security_group_says() {
+    let mut net = Net::new();
+    let mute = net.ip("mute");
+    let tcp = |net: &Net, port: u16| {
+        let mut f = Vec::new();
+        PacketBuilder::ethernet2(net.t.eni(net.eni("mute")).mac, [2, 1, 0, 0, 0, 0])
+            .ipv4(mute.octets(), [169, 254, 169, 254], 64)
+            .tcp(40000, port, 1000, 64240)
+            .syn()
+            .write(&mut f, &[])
+            .unwrap();
+        f
+    };
+    let (v, out, _) = net.send("mute", &tcp(&net, 80));
+    assert_eq!(v, Verdict::Answered(net.eni("mute")));
+    let p = SlicedPacket::from_ethernet(&out).unwrap();
+    let Some(TransportSlice::Tcp(seg)) = p.transport else { panic!("not TCP") };
+    assert!(seg.syn() && seg.ack() && !seg.rst(), "a SYN-ACK");
+    assert_eq!((seg.source_port(), seg.destination_port(), seg.acknowledgment_number()), (80, 40000, 1001));
+
+    let (v, out, _) = net.send("mute", &tcp(&net, 8080));
+    assert_eq!(v, Verdict::Answered(net.eni("mute")));
+    let p = SlicedPacket::from_ethernet(&out).unwrap();
+    let Some(TransportSlice::Tcp(seg)) = p.transport else { panic!("not TCP") };
+    assert!(seg.rst(), "a reset from a closed port");
+
+    let mut ntp = Vec::new();
+    let mut request = [0u8; 48];
+    request[0] = 0x23; // version 4, mode 3 (client)
+    request[40..48].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    PacketBuilder::ethernet2(net.t.eni(net.eni("mute")).mac, [2, 1, 0, 0, 0, 0])
+        .ipv4(mute.octets(), [169, 254, 169, 123], 64)
+        .udp(40001, 123)
+        .write(&mut ntp, &request)
+        .unwrap();
+    let (v, out, _) = net.send("mute", &ntp);
+    assert_eq!(v, Verdict::Answered(net.eni("mute")));
+    let p = SlicedPacket::from_ethernet(&out).unwrap();
+    let answer = p.transport.as_ref().and_then(|_| p.ip_payload()).map(|ip| ip.payload[8..].to_vec()).unwrap();
+    assert_eq!(answer[0] & 0x07, 4, "mode 4, a server");
+    assert_eq!(&answer[24..32], &[1, 2, 3, 4, 5, 6, 7, 8], "the request's transmit time as originate time");
+}
