@@ -295,10 +295,12 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
     let t = &o.topology;
     let leg = |l: Leg| if l == Leg::Forward { "forward" } else { "return" };
     let source = t.host(o.spec.from).eni;
+    let legs = vpcsim_engine::legs(t, &o.records, source);
     let frames: Vec<serde_json::Value> = o
         .records
         .iter()
-        .map(|r| {
+        .zip(legs)
+        .map(|(r, l)| {
             let verdict = match r.verdict {
                 Verdict::Deliver(e) => json!({ "delivered": t.eni(e).id }),
                 Verdict::Reply(e) => json!({ "reply": t.eni(e).id }),
@@ -312,7 +314,7 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
             };
             json!({
                 "time_s": r.time.as_secs_f64(),
-                "leg": leg(if r.from == source { Leg::Forward } else { Leg::Return }),
+                "leg": leg(l),
                 "from": t.eni(r.from).id,
                 "packet": r.packet.map(|p| p.to_string()),
                 "verdict": verdict,

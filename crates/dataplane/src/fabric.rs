@@ -493,8 +493,18 @@ impl Cx<'_> {
     pub(crate) fn sent_in_subnet(&mut self, meta: &mut Meta, at: EniIdx, s: SubnetIdx) -> Hop {
         let t = self.t;
         let eni = t.eni(at);
-        if eni.source_dest_check && !eni.owns(meta.src) {
-            return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+        if !eni.owns(meta.src) {
+            if eni.source_dest_check {
+                return Err(drop(DropReason::SourceDestCheck, Component::Eni(at)));
+            }
+            if matches!(eni.owner, EniOwner::Host(_)) {
+                // A middlebox forwarding: its own router hop. At TTL 1 it
+                // drops the packet (no ICMP error: its source is elsewhere).
+                if meta.ttl <= 1 {
+                    return Err(drop(DropReason::TtlExceeded, Component::Eni(at)));
+                }
+                packet::decrement_ttl(self.out, meta);
+            }
         }
         self.security_groups(meta, at, Direction::Egress)?;
         self.route_from(meta, s)
@@ -1182,9 +1192,6 @@ impl Cx<'_> {
         let resolver = Component::Resolver(from);
         let start = meta.l4.map_or(frame.len(), |l4| l4 + 8);
         let end = (meta.l3 + meta.ip_len).min(frame.len());
-        let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
-            return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
-        };
         if let Some(vpc) = from
             && !t.vpc(vpc).private_dns
         {
@@ -1196,6 +1203,9 @@ impl Cx<'_> {
             );
             return self.dropped(drop(DropReason::NoDestination, resolver), Some(detail));
         }
+        let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
+            return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
+        };
         let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
         let answer = resolver::lookup(t, &self.endpoints.states, from, az, &query.name);
         let mut dns = Vec::new();
@@ -1268,6 +1278,16 @@ impl Cx<'_> {
             Attachment::OnPrem(_) => None,
         };
         let Some((mac, router)) = answer else {
+            // An address of the subnet that nobody owns: as for ARP, say why
+            // nothing will be sent.
+            if let Some(s) = eni.subnet()
+                && eni.ipv6 != Some(target)
+                && t.subnet(s).ipv6_cidr.is_some_and(|c| c.contains(&target))
+            {
+                let detail =
+                    format!("no ENI of {} has {target}: nobody answers its neighbour solicitation", t.subnet(s).id);
+                return self.dropped(drop(DropReason::NoDestination, Component::Vpc(t.subnet(s).vpc)), Some(detail));
+            }
             return Verdict::Absorbed;
         };
         let mut asker_mac = [0; 6];

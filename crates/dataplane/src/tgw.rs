@@ -258,8 +258,9 @@ impl Cx<'_> {
         let at = Component::VpnGateway(g);
         self.cross(at);
         let dst = meta.dst;
-        // Direct Connect before a VPN to the same network (AWS's route
-        // priority: Direct Connect BGP, then VPN), else the first declared.
+        // The connection whose network's CIDR is the longest match; for the
+        // same prefix Direct Connect before a VPN (AWS's route priority:
+        // Direct Connect BGP, then VPN), then the first declared.
         let conn = t
             .vpn_connections
             .iter()
@@ -268,7 +269,9 @@ impl Cx<'_> {
                 c.gateway == VpnTerminal::VpnGateway(g)
                     && matches!(dst, IpAddr::V4(a) if t.onprem(c.onprem).cidr.contains(&a))
             })
-            .min_by_key(|(i, c)| (c.kind != VpnKind::DirectConnect, *i))
+            .min_by_key(|(i, c)| {
+                (std::cmp::Reverse(t.onprem(c.onprem).cidr.prefix_len()), c.kind != VpnKind::DirectConnect, *i)
+            })
             .map(|(i, _)| i);
         let Some(c) = conn else {
             self.say(|| {

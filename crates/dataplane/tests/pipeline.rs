@@ -769,8 +769,9 @@ fn the_router_answers_neighbour_solicitations_like_arp() {
     let want = icmp.header().icmp_type.calc_checksum(ip6.header().source(), ip6.header().destination(), icmp.payload());
     assert_eq!(icmp.checksum(), want.unwrap());
 
-    // Nobody owns ::99 in the subnet: no answer.
-    assert_eq!(net.send("web1", &solicit(&net, "2600:1f18:aa:101::99")).verdict, Verdict::Absorbed);
+    // Nobody owns ::99 in the subnet: no answer, and the trace says why.
+    let nobody = net.send("web1", &solicit(&net, "2600:1f18:aa:101::99"));
+    assert_eq!(nobody.verdict.dropped().map(|d| d.reason), Some(DropReason::NoDestination));
 }
 
 const JUMBO: &str = r#"

@@ -19,6 +19,6 @@ pub mod services;
 pub mod sim;
 
 pub use check::{ExpectationReport, check, check_one};
-pub use probe::{ObservedDrop, ProbeOutcome, ProbeSpec, run_probe};
+pub use probe::{ObservedDrop, ProbeOutcome, ProbeSpec, legs, run_probe};
 pub use run::{ComponentReport, FlowReport, RunReport, run};
 pub use sim::{Record, Segment, Sim, SimConfig};

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use vpcsim_dataplane::packet::Meta;
 use vpcsim_dataplane::{Component, Verdict};
 use vpcsim_hosts::ProbeStatus;
 use vpcsim_model::{Destination, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Request, Topology};
@@ -184,30 +185,57 @@ fn host_label(t: &Topology, to: &Destination, dest: IpAddr) -> String {
     }
 }
 
-/// The leg a frame belongs to: sent by the source host, forward; by anyone
-/// else, return. A frame an appliance hands back to a Gateway Load Balancer
-/// belongs to the leg of the packet inside it, one a middlebox forwards to
-/// the leg of the packet it forwards.
-fn leg(t: &Topology, record: &Record, source: EniIdx) -> Leg {
-    let decapsulated = record.steps.iter().find_map(|s| match s {
-        vpcsim_dataplane::Step::Decapsulated { inner, .. } => Some(inner.src),
-        _ => None,
-    });
-    let forward = match decapsulated {
-        Some(src) => t.eni(source).owns(src),
-        None => {
-            let forwarded =
-                !t.eni(record.from).source_dest_check && !record.packet.is_some_and(|m| t.eni(record.from).owns(m.src));
-            record.from == source || (forwarded && record.packet.is_some_and(|m| t.eni(source).owns(m.src)))
+/// A packet's flow, to follow it from one hop to the next.
+type FlowKey = (u8, IpAddr, u16, IpAddr, u16);
+
+fn flow_key(m: &Meta) -> FlowKey {
+    (m.proto, m.src, m.src_port, m.dst, m.dst_port)
+}
+
+/// The leg of each record: a frame the source host sends is the forward leg.
+/// A frame that a middlebox forwards, or an appliance hands back to a Gateway
+/// Load Balancer, carries on the leg of the packet that reached it (followed
+/// by its flow, so whatever a NAT gateway did before does not matter). Any
+/// other frame is the return leg.
+pub fn legs(t: &Topology, records: &[Record], source: EniIdx) -> Vec<Leg> {
+    let mut reached: std::collections::HashMap<(EniIdx, FlowKey), Leg> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let decapsulated = r.steps.iter().find_map(|s| match s {
+            vpcsim_dataplane::Step::Decapsulated { inner, .. } => Some(*inner),
+            _ => None,
+        });
+        let forwarded = r.packet.filter(|m| !t.eni(r.from).source_dest_check && !t.eni(r.from).owns(m.src));
+        let leg = if r.from == source {
+            Leg::Forward
+        } else if let Some(inner) = decapsulated {
+            reached.get(&(r.from, flow_key(&inner))).copied().unwrap_or(if t.eni(source).owns(inner.src) {
+                Leg::Forward
+            } else {
+                Leg::Return
+            })
+        } else if let Some(m) = forwarded {
+            reached.get(&(r.from, flow_key(&m))).copied().unwrap_or(Leg::Return)
+        } else {
+            Leg::Return
+        };
+        if let (Verdict::Deliver(to), Some(m)) = (r.verdict, r.delivered) {
+            reached.insert((to, flow_key(&m)), leg);
         }
-    };
-    if forward { Leg::Forward } else { Leg::Return }
+        for s in &r.steps {
+            if let vpcsim_dataplane::Step::Encapsulated { appliance, inner, .. } = s {
+                reached.insert((*appliance, flow_key(inner)), leg);
+            }
+        }
+        out.push(leg);
+    }
+    out
 }
 
 fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
     let t = Arc::clone(&outcome.topology);
-    for r in &outcome.records {
-        let leg = leg(&t, r, source);
+    let legs = legs(&t, &outcome.records, source);
+    for (r, &leg) in outcome.records.iter().zip(&legs) {
         // A frame delivered to an appliance wrapped in GENEVE is not what the
         // destination saw.
         let wrapped = r.steps.iter().any(|s| matches!(s, vpcsim_dataplane::Step::Encapsulated { .. }));
@@ -222,9 +250,12 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
             {
                 outcome.crossed.push(d.at);
             }
+            // What the destination saw: the first frame delivered to the
+            // ENI it was for (not to a middlebox on the way).
             if outcome.seen_source.is_none()
                 && !wrapped
-                && let (Verdict::Deliver(_), Some(m)) = (r.verdict, r.delivered)
+                && let (Verdict::Deliver(to), Some(m)) = (r.verdict, r.delivered)
+                && t.eni(to).owns(m.dst)
             {
                 outcome.seen_source = Some(m.src);
             }
@@ -296,8 +327,8 @@ impl ProbeOutcome {
         );
         let _ = writeln!(s, "result: {}", self.summary());
         let source = t.host(self.spec.from).eni;
-        for r in &self.records {
-            let arrow = if leg(t, r, source) == Leg::Forward { "→ forward" } else { "← return" };
+        for (r, leg) in self.records.iter().zip(legs(t, &self.records, source)) {
+            let arrow = if leg == Leg::Forward { "→ forward" } else { "← return" };
             let _ = writeln!(s, "  {:>10.6}s {arrow}", r.time.as_secs_f64());
             for step in &r.steps {
                 let _ = writeln!(s, "      {}", step.render(t));

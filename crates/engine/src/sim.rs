@@ -236,8 +236,7 @@ impl Sim {
                 Kind::Deliver(frame) => {
                     self.capture(self.topology.host(ev.host).eni, &frame);
                     match self.forward(ev.host, frame) {
-                        Ok(Some(forwarded)) => self.transmit(ev.host, forwarded),
-                        Ok(None) => {}
+                        Ok(forwarded) => self.transmit(ev.host, forwarded),
                         Err(frame) => {
                             self.hosts[ev.host.index()].receive(frame);
                             self.poll_host(ev.host);
@@ -449,17 +448,17 @@ impl Sim {
     }
 
     /// A middlebox forwards: a host whose ENI has its source/destination check
-    /// off routes a unicast IP packet addressed to someone else, as Linux with
-    /// `ip_forward` does — the TTL down by one (at one it dies), out to its
-    /// subnet's router, whose route table takes it on. `Err` hands the frame
-    /// back for the host's own stack.
-    fn forward(&self, h: HostIdx, mut frame: Vec<u8>) -> Result<Option<Vec<u8>>, Vec<u8>> {
+    /// off sends a unicast IP packet addressed to someone else back out to its
+    /// subnet's router, as Linux with `ip_forward` does. The data plane counts
+    /// the hop (the TTL, `ttl-exceeded` at the ENI) and routes it on. `Err`
+    /// hands the frame back for the host's own stack.
+    fn forward(&self, h: HostIdx, mut frame: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
         let t = &self.topology;
         let eni = t.eni(t.host(h).eni);
         let Some(subnet) = eni.subnet().filter(|_| !eni.source_dest_check) else {
             return Err(frame);
         };
-        let Some(mut meta) = ip_meta(&frame) else { return Err(frame) };
+        let Some(meta) = ip_meta(&frame) else { return Err(frame) };
         let not_unicast = match meta.dst {
             IpAddr::V4(a) => a.is_broadcast() || a.is_multicast() || a.is_link_local(),
             IpAddr::V6(a) => a.is_multicast() || a.is_unicast_link_local(),
@@ -467,12 +466,8 @@ impl Sim {
         if eni.owns(meta.dst) || not_unicast {
             return Err(frame);
         }
-        if meta.ttl <= 1 {
-            return Ok(None);
-        }
-        packet::decrement_ttl(&mut frame, &mut meta);
         packet::set_macs(&mut frame, eni.mac, t.subnet(subnet).router_mac);
-        Ok(Some(frame))
+        Ok(frame)
     }
 
     fn capture(&mut self, eni: EniIdx, frame: &[u8]) {

@@ -372,3 +372,175 @@ drop_at = "vpc-a"
     assert!(r.passed(), "{:?}\n{}", r.mismatches, r.outcome.render());
     assert!(r.outcome.render().contains("nobody answers its address resolution (ARP)"), "{}", r.outcome.render());
 }
+
+/// Two middleboxes whose route tables point at each other: each forward is a
+/// router hop, so the packet dies `ttl-exceeded` at one of their ENIs.
+#[test]
+fn a_loop_between_middleboxes_ends_in_ttl_exceeded() {
+    let mut src = String::from("name = \"loop\"\n[[vpc]]\nid = \"vpc-a\"\ncidr = \"10.0.0.0/16\"\n");
+    for (x, rt) in [(1, "10.0.3.0/24 = fw1"), (4, "10.0.3.0/24 = fw2"), (5, "10.0.3.0/24 = fw1"), (3, "")] {
+        src +=
+            &format!("[[subnet]]\nid = \"s{x}\"\nvpc = \"vpc-a\"\ncidr = \"10.0.{x}.0/24\"\nroute_table = \"rt{x}\"\n");
+        let routes = match rt.split_once(" = ") {
+            Some((dest, target)) => format!("{{ dest = \"{dest}\", target = \"{target}\" }}"),
+            None => String::new(),
+        };
+        src += &format!("[[route_table]]\nid = \"rt{x}\"\nvpc = \"vpc-a\"\nroutes = [ {routes} ]\n");
+    }
+    src += "[[security_group]]\nid = \"sg-open\"\nvpc = \"vpc-a\"\ningress = [ { proto = \"all\", cidr = \"0.0.0.0/0\" } ]\n";
+    for (id, x, fw) in [("a1", 1, false), ("fw1", 4, true), ("fw2", 5, true), ("c1", 3, false)] {
+        src += &format!(
+            "[[host]]\nid = \"{id}\"\nsubnet = \"s{x}\"\nip = \"10.0.{x}.10\"\nsecurity_groups = [\"sg-open\"]\nsource_dest_check = {}\n",
+            !fw
+        );
+    }
+    src += "[[expect]]\nfrom = \"a1\"\nto = \"c1\"\nproto = \"tcp\"\nport = 80\nresult = \"dropped\"\ndrop_reason = \"ttl-exceeded\"\non = \"forward\"\n";
+    let t = load_str(&src);
+    let r = &check(&t, SimConfig::default())[0];
+    assert!(r.passed(), "{:?}\n{}", r.mismatches, r.outcome.render());
+    let at = r.outcome.drop.as_ref().and_then(|d| d.at).map(|c| c.id(&t).to_string());
+    assert!(matches!(at.as_deref(), Some("eni-fw1" | "eni-fw2")), "{at:?}");
+}
+
+/// A firewall instance between the app subnet and the internet gateway,
+/// both ways: the client sees the app's public IP, the app the client's
+/// address, and every frame the firewall forwards is on its packet's leg.
+#[test]
+fn a_firewall_instance_at_the_edge_changes_nothing_the_ends_see() {
+    let t = load("scenarios/firewall-instance-at-the-edge.toml");
+    let results = check(&t, SimConfig::default());
+    for r in &results {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+    let o = &results[0].outcome;
+    assert_eq!(o.seen_source, Some("54.0.1.10".parse().unwrap()), "{}", o.render());
+    let fw = t.host(t.host_by_id("fw").unwrap()).eni;
+    let source = t.host(o.spec.from).eni;
+    let legs = vpcsim_engine::legs(&t, &o.records, source);
+    for (r, leg) in o.records.iter().zip(legs) {
+        if r.from == fw {
+            let outbound = r.packet.is_some_and(|m| m.src == "10.0.1.10".parse::<std::net::IpAddr>().unwrap());
+            assert_eq!(leg == Leg::Forward, outbound, "{}", o.render());
+        }
+    }
+}
+
+/// A VPN gateway picks the connection by the longest prefix first: a VPN to a
+/// /24 beats Direct Connect to a /16 around it; Direct Connect wins only for
+/// the same prefix.
+#[test]
+fn a_vpn_gateway_takes_the_longest_prefix_before_direct_connect() {
+    let t = load_str(
+        r#"name = "DX vs VPN: longest prefix first, static beats propagated"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+[[subnet]]
+id = "subnet-a"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+[[route_table]]
+id = "rtb-a"
+vpc = "vpc-a"
+main = true
+routes = [ { dest = "192.168.0.0/16", target = "vgw-a" } ]
+[[vpn_gateway]]
+id = "vgw-a"
+vpc = "vpc-a"
+[[onprem]]
+id = "dc-small"
+cidr = "192.168.1.0/24"
+[[onprem]]
+id = "dc-big"
+cidr = "192.168.0.0/16"
+[[vpn_connection]]
+id = "vpn-small"
+onprem = "dc-small"
+gateway = "vgw-a"
+type = "vpn"
+[[vpn_connection]]
+id = "dx-big"
+onprem = "dc-big"
+gateway = "vgw-a"
+type = "direct-connect"
+[[security_group]]
+id = "sg-a"
+vpc = "vpc-a"
+ingress = [ { proto = "tcp", ports = "22", cidr = "192.168.0.0/16" } ]
+[[host]]
+id = "app-a"
+subnet = "subnet-a"
+ip = "10.0.1.10"
+security_groups = ["sg-a"]
+listen = ["tcp/22"]
+[[host]]
+id = "small1"
+onprem = "dc-small"
+ip = "192.168.1.5"
+listen = ["tcp/22"]
+[[host]]
+id = "big1"
+onprem = "dc-big"
+ip = "192.168.1.5"
+listen = ["tcp/23"]
+[[host]]
+id = "big2"
+onprem = "dc-big"
+ip = "192.168.2.5"
+listen = ["tcp/22"]
+[[expect]]
+name = "192.168.1.5: the VPN's /24 beats DX's /16 (longest prefix first)"
+from = "app-a"
+to = "192.168.1.5"
+proto = "tcp"
+port = 22
+result = "connected"
+via = ["vgw-a", "vpn-small"]
+[[expect]]
+name = "192.168.2.5: only DX"
+from = "app-a"
+to = "192.168.2.5"
+proto = "tcp"
+port = 22
+result = "connected"
+via = ["vgw-a", "dx-big"]
+"#,
+    );
+    for r in check(&t, SimConfig::default()) {
+        assert!(r.passed(), "{}: {:?}\n{}", r.name, r.mismatches, r.outcome.render());
+    }
+}
+
+/// The IPv6 twin of an unowned address in one's own subnet: nobody answers
+/// the neighbour solicitation, and the probe says `no-destination`.
+#[test]
+fn an_unowned_ipv6_address_in_ones_own_subnet_is_no_destination() {
+    let t = load_str(
+        r#"name = "ndp"
+[[vpc]]
+id = "vpc-a"
+cidr = "10.0.0.0/16"
+ipv6_cidr = "2600:1f18:aa:100::/56"
+[[subnet]]
+id = "subnet-a"
+vpc = "vpc-a"
+cidr = "10.0.1.0/24"
+ipv6_cidr = "2600:1f18:aa:101::/64"
+[[host]]
+id = "a1"
+subnet = "subnet-a"
+ip = "10.0.1.10"
+ipv6 = "2600:1f18:aa:101::10"
+[[expect]]
+from = "a1"
+to = "2600:1f18:aa:101::99"
+proto = "tcp"
+port = 80
+result = "dropped"
+drop_reason = "no-destination"
+drop_at = "vpc-a"
+"#,
+    );
+    let r = &check(&t, SimConfig::default())[0];
+    assert!(r.passed(), "{:?}\n{}", r.mismatches, r.outcome.render());
+}

@@ -110,6 +110,17 @@ impl Builder<'_> {
                 self.err(t.span(), format!("route table `{}` is listed twice", t.get_ref()));
                 continue;
             }
+            let gateway = self.t.internet_gateways.iter().find(|g| g.route_table == Some(rt)).map(|g| g.id.clone());
+            let gateway = gateway
+                .or_else(|| self.t.vpn_gateways.iter().find(|g| g.route_table == Some(rt)).map(|g| g.id.clone()));
+            if let Some(gateway) = gateway {
+                let msg = format!(
+                    "route table `{}` is the gateway route table of `{gateway}`: it holds no prefix-list routes, so no gateway endpoint route either",
+                    t.get_ref()
+                );
+                self.err(t.span(), msg);
+                continue;
+            }
             let routes = &self.t.route_tables[rt.index()].routes;
             if let Some(existing) = routes.iter().find(|route| route.dest == RouteDest::PrefixList(pl)) {
                 let what = match existing.target {

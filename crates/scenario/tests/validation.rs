@@ -755,3 +755,14 @@ fn edge_associations_name_a_gateway_of_the_tables_vpc_once() {
     let err = error_of(&edge_with("", unknown));
     assert!(err.contains("unknown gateway `igw-zz` (expected an internet_gateway or a vpn_gateway id)"), "{err}");
 }
+
+#[test]
+fn a_gateway_endpoint_cannot_put_its_route_in_a_gateway_route_table() {
+    let ep =
+        "\n[[gateway_endpoint]]\nid = \"vpce-s3\"\nvpc = \"vpc-a\"\nservice = \"s3\"\nroute_tables = [\"rtb-edge\"]\n";
+    let err = error_of(&edge_with(r#"{ dest = "10.0.1.0/24", target = "box" }"#, ep));
+    assert!(
+        err.contains("route table `rtb-edge` is the gateway route table of `igw-a`: it holds no prefix-list routes"),
+        "{err}"
+    );
+}
