@@ -975,7 +975,20 @@ impl Cx<'_> {
             let route = self.route_lookup(meta, table, Some(gateway))?;
             match route.target {
                 RouteTarget::Local => {}
-                RouteTarget::Eni(to) => return self.enter_eni(meta, to, None),
+                RouteTarget::Eni(to) => {
+                    // AWS: "for traffic through an internet gateway, the
+                    // target network interface must also have a public IP".
+                    if matches!(gateway, Component::InternetGateway(_)) && t.eni(to).public_ip.is_none() {
+                        self.say(|| {
+                            format!(
+                                "{} has no public IP: a gateway route table sends traffic from an internet gateway only to a network interface that has one",
+                                t.eni(to).id
+                            )
+                        });
+                        return Err(drop(DropReason::NoPublicIp, Component::Eni(to)));
+                    }
+                    return self.enter_eni(meta, to, None);
+                }
                 RouteTarget::GwlbEndpoint(ep) => {
                     if self.endpoints.states[ep.index()] == EndpointState::Deleted {
                         return Err(drop(DropReason::Blackhole, Component::RouteTable(table)));

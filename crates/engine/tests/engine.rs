@@ -414,6 +414,15 @@ fn a_firewall_instance_at_the_edge_changes_nothing_the_ends_see() {
     }
     let o = &results[0].outcome;
     assert_eq!(o.seen_source, Some("54.0.1.10".parse().unwrap()), "{}", o.render());
+    // AWS: through an internet gateway, the gateway route table's target
+    // network interface must have a public IP.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/firewall-instance-at-the-edge.toml");
+    let text = std::fs::read_to_string(path).unwrap().replace("public_ip = \"54.0.9.10\"\n", "");
+    let t2 = load_str(&text);
+    let inbound = check(&t2, SimConfig::default()).into_iter().find(|r| r.name.starts_with("inbound through")).unwrap();
+    let d = inbound.outcome.drop.as_ref().expect("a drop");
+    assert_eq!((d.reason.as_str(), d.at.map(|c| c.id(&t2).to_string())), ("no-public-ip", Some("eni-fw".into())));
+
     let fw = t.host(t.host_by_id("fw").unwrap()).eni;
     let source = t.host(o.spec.from).eni;
     let legs = vpcsim_engine::legs(&t, &o.records, source);
