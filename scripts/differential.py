@@ -35,13 +35,19 @@ What is generated: VPC a (10.0.0.0/16) and, half the time, VPC b
   rules.
 - Security groups: CIDR, prefix-list and group-reference rules (to groups of
   either VPC), ingress and egress.
-- Probes: tcp connect, udp echo, icmp echo; in one VPC, across the peering
-  (to the private address), VPC->internet and internet->VPC (to the public
-  IP).
+- IPv6, half the time: vpc-a dual stack (a /56, a /64 per subnet, an
+  address per host), internet hosts with IPv6 addresses, `::/0` to the
+  internet gateway or not, IPv6 NACL rules (a NACL with none denies IPv6)
+  and security-group rules.
+- Probes: tcp connect, udp echo, icmp (icmpv6) echo; in one VPC, across the
+  peering (to the private address), VPC->internet and internet->VPC (to the
+  public IP; over IPv6 to the address itself, untranslated).
 
 The Linux model follows AWS:
 - Addresses: 10.0.X.Y -> 198.18.X.Y; 10.1.X.Y -> 198.18.(128+X).Y (so a
-  VPC's /16 is a /17 here); 203.0.113.Z -> 198.19.113.Z;
+  VPC's /16 is a /17 here); IPv6 into 2001:2::/48 (the IPv6 benchmarking
+  range): 2600:1f18:aa:1XX::Y -> 2001:2:0:1XX::Y, 2001:db8::Z ->
+  2001:2:0:ff00::Z; 203.0.113.Z -> 198.19.113.Z;
   198.51.100.Z -> 198.19.100.Z; a public IP maps to its host's private
   address (the internet gateway's 1:1 NAT changes nothing any filter here
   looks at: internet hosts have no filters).
@@ -86,6 +92,7 @@ import tempfile
 import time
 
 PORTS = [22, 80, 443, 8080, 9000]
+V6_VPC = "2600:1f18:aa:100::/56"
 PORT_RANGES = ["22", "80", "443", "8080", "9000", "1-1023", "1024-65535", "32768-60999", "80-443"]
 INTERNET_IPS = ["203.0.113.5", "203.0.113.20", "203.0.113.130", "198.51.100.7", "198.51.100.100"]
 BLACKHOLES = [
@@ -106,6 +113,11 @@ def gen_topology(rng: random.Random) -> dict:
     # with no internet gateway of its own. Subnet numbers are unique across
     # both (a: 1-9, b: 11-19), so subnet, table and interface names are too.
     vpcs = [{"id": "vpc-a", "n": 0, "cidr": "10.0.0.0/16"}]
+    # Half the time vpc-a is dual stack: an IPv6 /56, a /64 per subnet, an
+    # IPv6 address per host, and internet hosts with IPv6 addresses.
+    v6 = rng.random() < 0.5
+    if v6:
+        vpcs[0]["ipv6_cidr"] = V6_VPC
     if rng.random() < 0.5:
         vpcs.append({"id": "vpc-b", "n": 1, "cidr": "10.1.0.0/16"})
     subnets = []
@@ -118,9 +130,16 @@ def gen_topology(rng: random.Random) -> dict:
                 h = {"id": f"h{x}{j}", "vpc": v["id"], "subnet": sid, "ip": f"10.{v['n']}.{x}.{10 + j}"}
                 if v["n"] == 0:
                     h["public_ip"] = f"54.0.{x}.{10 + j}"
+                    if v6:
+                        h["ipv6"] = f"2600:1f18:aa:1{x:02x}::{10 + j:x}"
                 hosts.append(h)
             subnets.append({"id": sid, "vpc": v["id"], "x": x, "cidr": f"10.{v['n']}.{x}.0/24"})
+            if v6 and v["n"] == 0:
+                subnets[-1]["ipv6_cidr"] = f"2600:1f18:aa:1{x:02x}::/64"
     inet = [{"id": f"i{k}", "ip": ip} for k, ip in enumerate(sorted(rng.sample(INTERNET_IPS, rng.randint(1, 3))))]
+    if v6:
+        for k, i in enumerate(inet):
+            i["ipv6"] = f"2001:db8::{k + 5:x}"
     peered = len(vpcs) == 2
 
     # CIDRs a rule may name: everything, the VPCs, subnets, hosts, parts of
@@ -133,6 +152,15 @@ def gen_topology(rng: random.Random) -> dict:
     cidrs += ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/25"] + [i["ip"] + "/32" for i in inet]
 
     broad = ["0.0.0.0/0"] + [v["cidr"] for v in vpcs] + [s["cidr"] for s in subnets]
+    # IPv6 CIDRs a rule may name (only when vpc-a is dual stack).
+    cidrs6 = []
+    if v6:
+        cidrs6 = ["::/0", V6_VPC, "2001:db8::/32"] + [s["ipv6_cidr"] for s in subnets if "ipv6_cidr" in s]
+        cidrs6 += [h["ipv6"] + "/128" for h in hosts if "ipv6" in h] + [i["ipv6"] + "/128" for i in inet]
+
+    def rand_proto_ports6():
+        proto, ports = rand_proto_ports()
+        return ("icmpv6" if proto == "icmp" else proto), ports
 
     # Customer-managed prefix lists: one for routes (internet prefixes only:
     # an entry inside a VPC would be more specific than its local route) and
@@ -156,6 +184,8 @@ def gen_topology(rng: random.Random) -> dict:
         routes = []
         in_a = s["vpc"] == "vpc-a"
         peer_subnets = [p["cidr"] for p in subnets if p["vpc"] != s["vpc"]]
+        if in_a and v6 and rng.random() < 0.7:
+            routes.append({"dest": "::/0", "target": "igw"})
         if in_a and rng.random() < 0.75:
             routes.append({"dest": "0.0.0.0/0", "target": "igw"})
         elif not in_a and rng.random() < 0.4:
@@ -192,6 +222,17 @@ def gen_topology(rng: random.Random) -> dict:
                 rules.append({"rule": num * 10, "action": action, "proto": proto, "ports": ports, "cidr": rng.choice(cidrs)})
             if rng.random() < 0.85:  # mostly a broad allow at the end, or little gets through
                 rules.append({"rule": 500, "action": "allow", "proto": "all", "ports": None, "cidr": "0.0.0.0/0"})
+            if cidrs6:
+                # IPv6 rules between them (numbers ending in 5); a NACL with
+                # none denies IPv6 whatever its IPv4 rules say.
+                for num in sorted(rng.sample(range(1, 40), rng.randint(0, 3))):
+                    proto, ports = rand_proto_ports6()
+                    action = "allow" if rng.random() < 0.6 else "deny"
+                    rules.append({"rule": num * 10 + 5, "action": action, "proto": proto, "ports": ports,
+                                  "cidr": rng.choice(cidrs6)})
+                if rng.random() < 0.85:
+                    rules.append({"rule": 505, "action": "allow", "proto": "all", "ports": None, "cidr": "::/0"})
+                rules.sort(key=lambda r: r["rule"])
             nacl[direction] = rules
         s["nacl"] = nacl
 
@@ -204,6 +245,12 @@ def gen_topology(rng: random.Random) -> dict:
             rules = []
             if direction == "egress" and rng.random() < 0.8:
                 rules.append({"proto": "all", "ports": None, "cidr": "0.0.0.0/0"})
+                if cidrs6 and sg["vpc"] == "vpc-a":
+                    rules.append({"proto": "all", "ports": None, "cidr": "::/0"})
+            if cidrs6 and sg["vpc"] == "vpc-a":
+                for _ in range(rng.randint(0, 2)):
+                    proto, ports = rand_proto_ports6()
+                    rules.append({"proto": proto, "ports": ports, "cidr": rng.choice(cidrs6)})
             if direction == "ingress" and peered and rng.random() < 0.4:
                 # Often the peer VPC is let in whole, or little crosses.
                 rules.append({"proto": "all", "ports": None, "cidr": "10.1.0.0/16" if sg["vpc"] == "vpc-a" else "10.0.0.0/16"})
@@ -227,7 +274,7 @@ def gen_topology(rng: random.Random) -> dict:
             {f"{p}/{n}" for p in ("tcp", "udp") for n in PORTS if rng.random() < 0.4},
             key=lambda s: (s.split("/")[0], int(s.split("/")[1])),
         )
-    return {"vpcs": vpcs, "subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs, "pls": pls}
+    return {"vpcs": vpcs, "subnets": subnets, "hosts": hosts, "inet": inet, "sgs": sgs, "pls": pls, "v6": v6}
 
 
 def gen_probes(rng: random.Random, topo: dict, m: int) -> list[dict]:
@@ -250,11 +297,20 @@ def gen_probes(rng: random.Random, topo: dict, m: int) -> list[dict]:
             src, to, dst_host = a, b["public_ip"], b
             kind = "from the internet"
         proto = rng.choice(["tcp", "tcp", "udp", "icmp"])
+        if (topo["v6"] and "ipv6" in src and "ipv6" in dst_host and kind != "across the peering"
+                and rng.random() < 0.35):
+            # The same probe over IPv6: to the address itself (the internet
+            # gateway translates nothing for IPv6).
+            to = dst_host["ipv6"]
+            kind += " (IPv6)"
+            if proto == "icmp":
+                proto = "icmpv6"
         port = None
-        if proto != "icmp":
+        if proto not in ("icmp", "icmpv6"):
             listening = [int(s.split("/")[1]) for s in dst_host["listen"] if s.startswith(proto)]
             port = rng.choice(listening) if listening and rng.random() < 0.7 else rng.choice(PORTS)
-        probes.append({"from": src["id"], "to": to, "proto": proto, "port": port, "dst": dst_host["id"], "kind": kind})
+        probes.append({"from": src["id"], "to": to, "proto": proto, "port": port, "dst": dst_host["id"], "kind": kind,
+                       "v6": ":" in to})
     return probes
 
 
@@ -271,7 +327,9 @@ def toml_rule(r: dict, keys: list[str]) -> str:
 def to_toml(topo: dict, name: str) -> str:
     out = [f'name = "{name}"', "seed = 1", ""]
     for v in topo["vpcs"]:
-        out += ["[[vpc]]", f'id = "{v["id"]}"', f'cidr = "{v["cidr"]}"', ""]
+        out += ["[[vpc]]", f'id = "{v["id"]}"', f'cidr = "{v["cidr"]}"']
+        out += [f'ipv6_cidr = "{v["ipv6_cidr"]}"'] if "ipv6_cidr" in v else []
+        out += [""]
     out += ["[[internet_gateway]]", 'id = "igw"', 'vpc = "vpc-a"', ""]
     if len(topo["vpcs"]) == 2:
         out += ["[[vpc_peering]]", 'id = "pcx-ab"', 'requester = "vpc-a"', 'accepter = "vpc-b"', ""]
@@ -288,6 +346,7 @@ def to_toml(topo: dict, name: str) -> str:
             out += ["]"]
         out += [""]
         out += ["[[subnet]]", f'id = "{s["id"]}"', f'vpc = "{s["vpc"]}"', f'cidr = "{s["cidr"]}"']
+        out += [f'ipv6_cidr = "{s["ipv6_cidr"]}"'] if "ipv6_cidr" in s else []
         out += [f'route_table = "rtb-{s["x"]}"', f'nacl = "acl-{s["x"]}"', ""]
     for sg in topo["sgs"]:
         out += ["[[security_group]]", f'id = "{sg["id"]}"', f'vpc = "{sg["vpc"]}"']
@@ -300,10 +359,13 @@ def to_toml(topo: dict, name: str) -> str:
         out += ["[[host]]", f'id = "{h["id"]}"', f'subnet = "{h["subnet"]}"', f'ip = "{h["ip"]}"']
         if "public_ip" in h:
             out += [f'public_ip = "{h["public_ip"]}"']
+        if "ipv6" in h:
+            out += [f'ipv6 = "{h["ipv6"]}"']
         out += ["security_groups = " + json.dumps(h["sgs"])]
         out += ["listen = " + json.dumps(h["listen"]), ""]
     for i in topo["inet"]:
         out += ["[[host]]", f'id = "{i["id"]}"', "internet = true", f'ip = "{i["ip"]}"']
+        out += [f'ipv6 = "{i["ipv6"]}"'] if "ipv6" in i else []
         out += ["listen = " + json.dumps(i["listen"]), ""]
     return "\n".join(out)
 
@@ -336,9 +398,17 @@ def vpcsim_verdict(vpcsim: str, path: str, p: dict) -> tuple[str, int | None]:
 
 
 def lx(addr: str) -> str:
-    """Maps a scenario address into 198.18.0.0/15."""
+    """Maps a scenario address into 198.18.0.0/15, or (IPv6) into 2001:2::/48,
+    the IPv6 range for benchmarking: 2600:1f18:aa:1XX::Y -> 2001:2:0:1XX::Y,
+    2001:db8::Z -> 2001:2:0:ff00::Z."""
     ip = ipaddress.ip_address(addr)
     o = ip.packed
+    if ip.version == 6:
+        if o[:6] == bytes.fromhex("26001f1800aa"):
+            return str(ipaddress.IPv6Address(bytes.fromhex("200100020000") + o[6:]))
+        if o[:4] == bytes.fromhex("20010db8"):
+            return str(ipaddress.IPv6Address(bytes.fromhex("20010002000000ff") + bytes([0]) + o[9:]))
+        raise ValueError(f"no mapping for {addr}")
     if o[0] == 10 and o[1] in (0, 1):  # vpc-a in 198.18.0.0/17, vpc-b in 198.18.128.0/17
         return f"198.18.{o[2] + 128 * o[1]}.{o[3]}"
     if o[:3] == bytes([203, 0, 113]):
@@ -351,13 +421,22 @@ def lx(addr: str) -> str:
 def lx_cidr(cidr: str) -> str:
     net = ipaddress.ip_network(cidr)
     if net.prefixlen == 0:
-        return "0.0.0.0/0"
+        return "0.0.0.0/0" if net.version == 4 else "::/0"
+    if net.version == 6:
+        if str(net) == "2001:db8::/32":
+            return "2001:2:0:ff00::/56"  # where the internet's IPv6 hosts are
+        return f"{lx(str(net.network_address))}/{net.prefixlen}"
     in_vpc = any(net.subnet_of(ipaddress.ip_network(v)) for v in ("10.0.0.0/16", "10.1.0.0/16"))
     if in_vpc or net.prefixlen >= 24:
         # A VPC's /16 is a /17 here (two VPCs share 198.18.0.0/16); every
         # subnet number used is below 128, so nothing else changes size.
         return f"{lx(str(net.network_address))}/{max(net.prefixlen, 17)}"
     raise ValueError(f"no mapping for {cidr}")
+
+
+def fam(cidr: str) -> str:
+    """The nftables address family keyword of a CIDR: ip or ip6."""
+    return "ip6" if ":" in cidr else "ip"
 
 
 def vpc_cidr(vpc: str) -> str:
@@ -377,11 +456,13 @@ import selectors, socket, sys
 sel = selectors.DefaultSelector()
 for spec in sys.argv[1:]:
     proto, port = spec.split('/')
+    # Dual stack: one IPv6 socket takes IPv4 too (as mapped addresses).
+    kind = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM
+    s = socket.socket(socket.AF_INET6, kind); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(('::', int(port)))
     if proto == 'tcp':
-        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(('0.0.0.0', int(port))); s.listen(64)
-    else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', int(port)))
+        s.listen(64)
     s.setblocking(False); sel.register(s, selectors.EVENT_READ, proto)
 print('ready', flush=True)
 while True:
@@ -399,21 +480,35 @@ while True:
 CLIENT = r"""
 import socket, struct, sys, time
 proto, dst, port, sport, ident = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+v6 = ':' in dst
+af = socket.AF_INET6 if v6 else socket.AF_INET
 def bind(s):
     if sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind(('0.0.0.0', sport))
+        try: s.bind(('::' if v6 else '0.0.0.0', sport))
         except OSError: pass
 if proto == 'tcp':
-    s = socket.socket(); bind(s); s.settimeout(1.0)
+    s = socket.socket(af); bind(s); s.settimeout(1.0)
     try: s.connect((dst, port)); print('connected')
     except ConnectionRefusedError: print('refused')
     except OSError: print('dropped')
 elif proto == 'udp':
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bind(s); s.settimeout(1.0)
+    s = socket.socket(af, socket.SOCK_DGRAM); bind(s); s.settimeout(1.0)
     try:
         s.sendto(b'vpcsim', (dst, port)); s.recvfrom(2048); print('replied')
     except OSError: print('dropped')
+elif v6:
+    # ICMPv6 echo; the kernel fills in the checksum and strips the IP header.
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    deadline = time.monotonic() + 1.0; verdict = 'dropped'
+    try:
+        s.sendto(struct.pack('!BBHHH', 128, 0, 0, ident, 1) + b'vpcsim', (dst, 0))
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left); d, a = s.recvfrom(2048)
+            if a[0] == dst and d[0] == 129 and struct.unpack('!H', d[4:6])[0] == ident:
+                verdict = 'replied'; break
+    except OSError: pass
+    print(verdict)
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     def csum(b):
@@ -455,7 +550,9 @@ class Linux:
         self.sh("ip", "netns", "add", name)
         self.namespaces.append(name)
         self.sh("ip", "link", "set", "lo", "up", ns=name)
-        self.sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", ns=name)
+        self.sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+                "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+                "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", ns=name)
 
     def build(self) -> None:
         t = self.topo
@@ -464,10 +561,13 @@ class Linux:
         for r in routers.values():
             self.add_ns(r)
             self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
-                    "net.ipv4.conf.default.send_redirects=0", ns=r)
+                    "net.ipv4.conf.default.send_redirects=0", "net.ipv6.conf.all.forwarding=1", ns=r)
         self.sh("ip", "link", "add", "br-inet", "type", "bridge", ns=R)
         self.sh("ip", "addr", "add", "198.19.0.254/32", "dev", "br-inet", ns=R)
         self.sh("ip", "link", "set", "br-inet", "up", ns=R)
+        if t["v6"]:
+            self.sh("ip", "-6", "addr", "add", "fe80::254/64", "dev", "br-inet", "nodad", ns=R)
+            self.sh("ip", "-6", "route", "add", "2001:2:0:ff00::/56", "dev", "br-inet", ns=R)
         peer_gw = {}
         if "vpc-b" in routers:
             # The peering connection: one veth between the two VPC routers.
@@ -481,10 +581,12 @@ class Linux:
             # Only for the answers to what --mutate edge-to-edge lets out.
             self.sh("ip", "route", "add", "198.18.128.0/17", "via", "198.19.255.2", "dev", "pcx", "onlink", ns=R)
         subnet_x = {s["id"]: s["x"] for s in t["subnets"]}
-        members = {}
+        members, members6 = {}, {}
         for h in t["hosts"]:
             for g in h["sgs"]:
                 members.setdefault(g, []).append(lx(h["ip"]))
+                if "ipv6" in h:
+                    members6.setdefault(g, []).append(lx(h["ipv6"]))
         for k, h in enumerate(t["hosts"] + t["inet"]):
             ns = f"{self.tag}h{k}"
             self.ns[h["id"]] = ns
@@ -498,6 +600,10 @@ class Linux:
             self.sh("ip", "link", "set", "eth0", "up", ns=ns)
             self.sh("ip", "route", "add", gw, "dev", "eth0", ns=ns)
             self.sh("ip", "route", "add", "default", "via", gw, "dev", "eth0", ns=ns)
+            if "ipv6" in h:
+                gw6 = "fe80::254" if internet else "fe80::1"
+                self.sh("ip", "-6", "addr", "add", f"{lx(h['ipv6'])}/128", "dev", "eth0", "nodad", ns=ns)
+                self.sh("ip", "-6", "route", "add", "default", "via", gw6, "dev", "eth0", ns=ns)
             if internet:
                 self.sh("ip", "link", "set", rside, "master", "br-inet", ns=R)
                 self.sh("ip", "link", "set", rside, "up", ns=R)
@@ -511,12 +617,24 @@ class Linux:
                 for s in t["subnets"]:
                     if s["vpc"] == h["vpc"]:
                         self.sh("ip", "route", "add", f"{addr}/32", "dev", rside, "table", str(100 + s["x"]), ns=router)
-                self.sh("nft", "-f", "-", ns=ns, stdin=self.sg_ruleset(h, members))
+                if "ipv6" in h:
+                    addr6 = lx(h["ipv6"])
+                    self.sh("ip", "-6", "addr", "add", "fe80::1/64", "dev", rside, "nodad", ns=router)
+                    self.sh("ip", "-6", "route", "add", f"{addr6}/128", "dev", rside, ns=router)
+                    for s in t["subnets"]:
+                        if s["vpc"] == h["vpc"]:
+                            self.sh("ip", "-6", "route", "add", f"{addr6}/128", "dev", rside, "table",
+                                    str(100 + s["x"]), ns=router)
+                self.sh("nft", "-f", "-", ns=ns, stdin=self.sg_ruleset(h, members, members6))
         for net in ("198.19.113.0/24", "198.19.100.0/24"):
             self.sh("ip", "route", "add", net, "dev", "br-inet", ns=R)
         for s in t["subnets"]:
             table, router = str(100 + s["x"]), routers[s["vpc"]]
             self.sh("ip", "rule", "add", "from", lx_cidr(s["cidr"]), "lookup", table, ns=router)
+            if "ipv6_cidr" in s:
+                self.sh("ip", "-6", "rule", "add", "from", lx_cidr(s["ipv6_cidr"]), "lookup", table, ns=router)
+                if not any(r["dest"] == "::/0" for r in s["routes"]):
+                    self.sh("ip", "-6", "route", "add", "blackhole", "default", "table", table, ns=router)
             if not any(r["dest"] == "0.0.0.0/0" for r in s["routes"]):
                 self.sh("ip", "route", "add", "blackhole", "default", "table", table, ns=router)
             pl_entries = {p["id"]: p["entries"] if self.mutate != "no-prefix-lists" else [] for p in t["pls"]}
@@ -524,9 +642,10 @@ class Linux:
             for r, d in ((r, d) for r in s["routes"] for d in pl_entries.get(r["dest"], [r["dest"]])):
                 if r["dest"] in pl_entries and d in cidr_dests:
                     continue  # the CIDR route of the same prefix wins
-                dest = "default" if d == "0.0.0.0/0" else lx_cidr(d)
+                dest = "default" if d in ("0.0.0.0/0", "::/0") else lx_cidr(d)
+                fam = ["-6"] if ":" in d else []
                 if r["target"] == "igw":
-                    self.sh("ip", "route", "add", dest, "dev", "br-inet", "table", table, ns=router)
+                    self.sh("ip", *fam, "route", "add", dest, "dev", "br-inet", "table", table, ns=router)
                 elif r["target"] == "pcx-ab":
                     self.sh("ip", "route", "add", dest, "via", peer_gw[router], "dev", "pcx", "onlink", "table", table,
                             ns=router)
@@ -543,7 +662,7 @@ class Linux:
             if p.stdout.readline().strip() != "ready":
                 raise RuntimeError("a listener did not start")
 
-    def sg_ruleset(self, h: dict, members: dict) -> str:
+    def sg_ruleset(self, h: dict, members: dict, members6: dict) -> str:
         rules = {"ingress": [], "egress": []}
         for sg in self.topo["sgs"]:
             if sg["id"] not in h["sgs"]:
@@ -553,44 +672,49 @@ class Linux:
                 for r in sg[d]:
                     m = nft_match(r["proto"], r["ports"])
                     if "sg" in r:
-                        ips = members.get(r["sg"], [])
-                        if not ips:
-                            continue
-                        peers = [f"ip {key} {{ {', '.join(ips)} }}"]
+                        # A group's members' private addresses, IPv6 too.
+                        ips, ips6 = members.get(r["sg"], []), members6.get(r["sg"], [])
+                        peers = [f"ip {key} {{ {', '.join(ips)} }}"] if ips else []
+                        peers += [f"ip6 {key} {{ {', '.join(ips6)} }}"] if ips6 else []
                     elif "prefix_list" in r:
                         # One rule per entry: entries may overlap, which an
                         # nftables set refuses.
                         entries = next(p["entries"] for p in self.topo["pls"] if p["id"] == r["prefix_list"])
-                        peers = [f"ip {key} {lx_cidr(e)}" for e in entries if self.mutate != "no-prefix-lists"]
+                        peers = [f"{fam(e)} {key} {lx_cidr(e)}" for e in entries if self.mutate != "no-prefix-lists"]
                     else:
-                        peers = [f"ip {key} {lx_cidr(r['cidr'])}"]
+                        peers = [f"{fam(r['cidr'])} {key} {lx_cidr(r['cidr'])}"]
                     rules[d] += [f"{peer} {m} accept" for peer in peers]
         ct = "    ct state established,related accept" if self.mutate != "sg-stateless" else ""
+        # Neighbour discovery is the VPC's business, never a security group's.
+        ndp = "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept"
         lines = ["table inet sg {", "  chain input {", "    type filter hook input priority 0; policy drop;",
-                 ct, '    iifname "lo" accept']
+                 ct, '    iifname "lo" accept', ndp]
         lines += [f"    {r}" for r in rules["ingress"]]
         lines += ["  }", "  chain output {", "    type filter hook output priority 0; policy drop;",
-                  ct, '    oifname "lo" accept']
+                  ct, '    oifname "lo" accept', ndp]
         lines += [f"    {r}" for r in rules["egress"]]
         lines += ["  }", "}"]
         return "\n".join(lines) + "\n"
 
     def nacl_ruleset(self, vpc: str, peered: bool) -> str:
-        lines = ["table ip nacl {"]
+        lines = ["table inet nacl {"]
         fwd = ["  chain forward {", "    type filter hook forward priority 0; policy accept;"]
         if peered and self.mutate != "edge-to-edge":
             # A peering carries traffic between the two VPCs only: nothing
             # that arrives through it goes on to the internet.
             fwd.append(f'    iifname "pcx" ip daddr != {lx_cidr(vpc_cidr(vpc))} drop')
+            fwd.append('    iifname "pcx" meta nfproto ipv6 drop')
         for s in (s for s in self.topo["subnets"] if s["vpc"] == vpc):
             x = s["x"]
             pat = f'"s{x}h*"'
             for d in ("egress", "ingress"):
                 key = "saddr" if d == "ingress" else "daddr"
                 lines.append(f"  chain {d}_{x} {{")
+                if self.mutate == "v6-without-nacls":  # wrong on purpose: AWS judges IPv6 too
+                    lines.append("    meta nfproto ipv6 return")
                 for r in sorted(s["nacl"][d], key=lambda r: r["rule"]):
                     verdict = "return" if r["action"] == "allow" else "drop"
-                    lines.append(f"    ip {key} {lx_cidr(r['cidr'])} {nft_match(r['proto'], r['ports'])} {verdict}")
+                    lines.append(f"    {fam(r['cidr'])} {key} {lx_cidr(r['cidr'])} {nft_match(r['proto'], r['ports'])} {verdict}")
                 lines += ["    drop", "  }"]
             # Leaving subnet x (its egress), then entering subnet y (its
             # ingress); traffic that stays in one subnet meets no NACL.
@@ -604,16 +728,16 @@ class Linux:
         return "\n".join(lines) + "\n"
 
     def probe(self, p: dict, sport: int | None, ident: int) -> str:
-        dst = lx(self.topo_ip(p["dst"]))
+        dst = lx(self.topo_ip(p["dst"], p.get("v6", False)))
         cmd = ["ip", "netns", "exec", self.ns[p["from"]], sys.executable, "-c", CLIENT,
                p["proto"], dst, str(p["port"] or 0), str(sport or 0), str(ident)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
         return r.stdout.strip() or f"error: {r.stderr.strip()}"
 
-    def topo_ip(self, hid: str) -> str:
+    def topo_ip(self, hid: str, v6: bool = False) -> str:
         for h in self.topo["hosts"] + self.topo["inet"]:
             if h["id"] == hid:
-                return h["ip"]
+                return h["ipv6"] if v6 else h["ip"]
         raise KeyError(hid)
 
     def close(self) -> None:
@@ -665,7 +789,7 @@ def main() -> int:
     ap.add_argument("--vpcsim", default=os.path.normpath(default_vpcsim), help="default: target/release/vpcsim")
     ap.add_argument("--out", default=None, help="where to keep scenario files (default: a temporary directory)")
     ap.add_argument("--parallel", type=int, default=8, help="probes run at once on the Linux side")
-    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet", "edge-to-edge", "no-prefix-lists"],
+    ap.add_argument("--mutate", choices=["sg-stateless", "no-blackholes", "nacl-in-subnet", "edge-to-edge", "no-prefix-lists", "v6-without-nacls"],
                     help="break the Linux model on purpose, to see the oracle catch it")
     ap.add_argument("--check-only", action="store_true", help="only say whether namespaces can be made")
     a = ap.parse_args()
