@@ -407,7 +407,7 @@ def lx(addr: str) -> str:
         if o[:6] == bytes.fromhex("26001f1800aa"):
             return str(ipaddress.IPv6Address(bytes.fromhex("200100020000") + o[6:]))
         if o[:4] == bytes.fromhex("20010db8"):
-            return str(ipaddress.IPv6Address(bytes.fromhex("20010002000000ff") + bytes([0]) + o[9:]))
+            return str(ipaddress.IPv6Address(bytes.fromhex("200100020000ff00") + o[8:]))
         raise ValueError(f"no mapping for {addr}")
     if o[0] == 10 and o[1] in (0, 1):  # vpc-a in 198.18.0.0/17, vpc-b in 198.18.128.0/17
         return f"198.18.{o[2] + 128 * o[1]}.{o[3]}"
