@@ -46,7 +46,8 @@ pub fn lookup(
     {
         return answer;
     }
-    let private_dns = from.is_some_and(|v| t.vpc(v).private_dns);
+    // A VPC with private_dns off never asks: its DNS server does not answer
+    // (`Cx::answer_dns`). So inside a VPC, its DNS attributes are on.
     for (i, ep) in t.interface_endpoints.iter().enumerate() {
         // An endpoint's names live until it is Deleted, whatever its state.
         if states.get(i) == Some(&EndpointState::Deleted) {
@@ -58,7 +59,7 @@ pub fn lookup(
             EndpointTarget::AwsService(svc) => Some(t.service(svc).dns_name.as_str()),
             EndpointTarget::EndpointService(es) => t.endpoint_service(es).private_dns_name.as_deref(),
         };
-        let private = private_dns && ep.private_dns && from == Some(ep.vpc) && own_name == Some(name);
+        let private = ep.private_dns && from == Some(ep.vpc) && own_name == Some(name);
         if private || ep.dns_name == name {
             // Every ENI, the asker's AZ first (a client takes the first).
             let mut enis: Vec<_> = ep.enis.iter().map(|&e| t.eni(e)).collect();
@@ -75,7 +76,7 @@ pub fn lookup(
         let v4 = (!front.ipv4.is_unspecified()).then_some(IpAddr::V4(front.ipv4));
         return addresses(v4.into_iter().chain(front.ipv6.map(IpAddr::V6)));
     }
-    if let (Some(vpc), true) = (from, private_dns)
+    if let Some(vpc) = from
         && let Some(ip) = private_hostname(name, &t.vpc(vpc).region)
     {
         let owned = t.enis.iter().any(|e| e.ipv4 == ip && eni_vpc(t, e) == Some(vpc));
@@ -85,7 +86,7 @@ pub fn lookup(
         && let Some(eni) = t.enis.iter().find(|e| e.public_ip == Some(public))
         && eni_vpc(t, eni).is_some_and(|v| t.vpc(v).region == region)
     {
-        let inside = private_dns && eni_vpc(t, eni) == from;
+        let inside = from.is_some() && eni_vpc(t, eni) == from;
         return addresses([IpAddr::V4(if inside { eni.ipv4 } else { public })]);
     }
     Answer::NxDomain
