@@ -440,7 +440,7 @@ fn a_firewall_instance_at_the_edge_changes_nothing_the_ends_see() {
 #[test]
 fn a_vpn_gateway_takes_the_longest_prefix_before_direct_connect() {
     let t = load_str(
-        r#"name = "DX vs VPN: longest prefix first, static beats propagated"
+        r#"name = "a VPN gateway: the longest prefix first, then Direct Connect"
 [[vpc]]
 id = "vpc-a"
 cidr = "10.0.0.0/16"
