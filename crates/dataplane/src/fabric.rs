@@ -570,13 +570,7 @@ impl Cx<'_> {
                     // Straight back into the endpoint it came out of: a loop.
                     return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
                 }
-                if self.endpoints.states[ep.index()] == EndpointState::Deleted {
-                    // The route's target is gone: AWS shows it as a blackhole.
-                    return Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table)));
-                }
-                let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
-                    return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
-                };
+                let eni = self.gwlb_endpoint_eni(ep, subnet.route_table)?;
                 if t.eni(eni).subnet() != Some(s) {
                     self.leave_subnet(meta, s)?;
                 }
@@ -959,6 +953,21 @@ impl Cx<'_> {
         self.enter_vpc(meta, at, vpc, t.internet_gateway(igw).route_table)
     }
 
+    /// The ENI a route in `table` to Gateway Load Balancer endpoint `ep` sends
+    /// to. Once the endpoint is deleted the route's target is gone, and AWS
+    /// shows the route as a blackhole.
+    fn gwlb_endpoint_eni(&self, ep: InterfaceEndpointIdx, table: RouteTableIdx) -> Hop<EniIdx> {
+        if self.endpoints.states[ep.index()] == EndpointState::Deleted {
+            return Err(drop(DropReason::Blackhole, Component::RouteTable(table)));
+        }
+        self.t
+            .interface_endpoint(ep)
+            .enis
+            .first()
+            .copied()
+            .ok_or(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)))
+    }
+
     /// Into VPC `vpc` through a gateway (internet or VPN). The gateway's
     /// route table, when it has one (an edge association), decides: the local
     /// route, a middlebox's network interface, or a Gateway Load Balancer
@@ -990,12 +999,7 @@ impl Cx<'_> {
                     return self.enter_eni(meta, to, None);
                 }
                 RouteTarget::GwlbEndpoint(ep) => {
-                    if self.endpoints.states[ep.index()] == EndpointState::Deleted {
-                        return Err(drop(DropReason::Blackhole, Component::RouteTable(table)));
-                    }
-                    let Some(&eni) = t.interface_endpoint(ep).enis.first() else {
-                        return Err(drop(DropReason::NoDestination, Component::InterfaceEndpoint(ep)));
-                    };
+                    let eni = self.gwlb_endpoint_eni(ep, table)?;
                     return self.enter_eni(meta, eni, None);
                 }
                 RouteTarget::Blackhole => return Err(drop(DropReason::Blackhole, Component::RouteTable(table))),
@@ -1153,19 +1157,24 @@ impl Cx<'_> {
                 self.trace.record(|| Step::Resolved { eni: at, ip: IpAddr::V4(arp.target_ip) });
                 Verdict::Reply(at)
             }
-            // An address of the subnet that nobody owns: no answer comes, so
-            // the sender never sends; say why (AWS answers only for ENIs).
-            None if arp.target_ip != eni.ipv4
-                && eni.subnet().is_some_and(|s| t.subnet(s).cidr.contains(&arp.target_ip)) =>
-            {
-                let s = eni.subnet().map_or("", |s| t.subnet(s).id.as_str());
-                let target = arp.target_ip;
-                let detail = format!("no ENI of {s} has {target}: nobody answers its address resolution (ARP)");
-                let vpc = eni.subnet().map(|s| t.subnet(s).vpc).unwrap_or(VpcIdx(0));
-                self.dropped(drop(DropReason::NoDestination, Component::Vpc(vpc)), Some(detail))
-            }
-            None => Verdict::Absorbed,
+            None => self.unanswered(at, IpAddr::V4(arp.target_ip), "address resolution (ARP)"),
         }
+    }
+
+    /// Address resolution (ARP, neighbour discovery) that nobody answers. For
+    /// an address of the asker's own subnet that no ENI owns, the sender will
+    /// never send: a `no-destination` drop says why (AWS answers only for
+    /// ENIs). Anything else (its own address, off-subnet) is absorbed.
+    fn unanswered(&mut self, at: EniIdx, target: IpAddr, how: &str) -> Verdict {
+        let t = self.t;
+        let eni = t.eni(at);
+        let Some(s) = eni.subnet().filter(|&s| !eni.owns(target) && t.subnet(s).contains(target)) else {
+            return Verdict::Absorbed;
+        };
+        let subnet = t.subnet(s);
+        let detail =
+            self.trace.enabled.then(|| format!("no ENI of {} has {target}: nobody answers its {how}", subnet.id));
+        self.dropped(drop(DropReason::NoDestination, Component::Vpc(subnet.vpc)), detail)
     }
 }
 
@@ -1291,17 +1300,7 @@ impl Cx<'_> {
             Attachment::OnPrem(_) => None,
         };
         let Some((mac, router)) = answer else {
-            // An address of the subnet that nobody owns: as for ARP, say why
-            // nothing will be sent.
-            if let Some(s) = eni.subnet()
-                && eni.ipv6 != Some(target)
-                && t.subnet(s).ipv6_cidr.is_some_and(|c| c.contains(&target))
-            {
-                let detail =
-                    format!("no ENI of {} has {target}: nobody answers its neighbour solicitation", t.subnet(s).id);
-                return self.dropped(drop(DropReason::NoDestination, Component::Vpc(t.subnet(s).vpc)), Some(detail));
-            }
-            return Verdict::Absorbed;
+            return self.unanswered(at, IpAddr::V6(target), "neighbour solicitation");
         };
         let mut asker_mac = [0; 6];
         asker_mac.copy_from_slice(&frame[6..12]);

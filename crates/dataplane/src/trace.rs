@@ -500,9 +500,7 @@ impl Step {
     pub fn render(&self, t: &Topology) -> String {
         match self {
             Step::Sent { eni, packet } => {
-                // A middlebox (source/destination check off) passes on others' packets.
-                let e = t.eni(*eni);
-                let verb = if !e.source_dest_check && !e.owns(packet.src) { "forwards" } else { "sends" };
+                let verb = if t.eni(*eni).forwards(packet.src) { "forwards" } else { "sends" };
                 format!("{} {verb} {packet}", eni_label(t, *eni))
             }
             Step::Resolved { eni, ip } => {

@@ -205,7 +205,7 @@ pub fn legs(t: &Topology, records: &[Record], source: EniIdx) -> Vec<Leg> {
             vpcsim_dataplane::Step::Decapsulated { inner, .. } => Some(*inner),
             _ => None,
         });
-        let forwarded = r.packet.filter(|m| !t.eni(r.from).source_dest_check && !t.eni(r.from).owns(m.src));
+        let forwarded = r.packet.filter(|m| t.eni(r.from).forwards(m.src));
         let leg = if r.from == source {
             Leg::Forward
         } else if let Some(inner) = decapsulated {

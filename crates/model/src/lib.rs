@@ -451,6 +451,12 @@ impl Eni {
     }
 
     /// Whether `ip` is one of this ENI's private addresses.
+    /// Whether a packet from `src` that this ENI sends is another's packet
+    /// passed on: a middlebox (source/destination check off) forwarding.
+    pub fn forwards(&self, src: IpAddr) -> bool {
+        !self.source_dest_check && !self.owns(src)
+    }
+
     pub fn owns(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(v4) => v4 == self.ipv4,
