@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vpcsim_dataplane::Verdict;
-use vpcsim_engine::{ProbeSpec, Segment, SimConfig};
+use vpcsim_engine::{ProbeSpec, SimConfig};
 use vpcsim_model::{Leg, Topology};
 
 #[derive(Parser)]
@@ -249,30 +249,44 @@ fn check(files: &[PathBuf], verbose: bool) -> Result<(), Failure> {
     let loaded = load_all(files)?;
     let (mut passed, mut failed) = (0, 0);
     for (file, t) in &loaded {
-        println!("{file}: {}", t.name);
+        let mut out = format!("{file}: {}\n", t.name);
         for report in vpcsim_engine::check(t, SimConfig::default()) {
             if report.passed() {
                 passed += 1;
-                println!("  ok    {} ({})", report.name, report.outcome.summary());
+                let _ = writeln!(out, "  ok    {} ({})", report.name, report.outcome.summary());
                 if verbose {
                     for line in report.outcome.render().lines() {
-                        println!("        | {line}");
+                        let _ = writeln!(out, "        | {line}");
                     }
                 }
             } else {
                 failed += 1;
-                println!("  FAIL  {}", report.name);
+                let _ = writeln!(out, "  FAIL  {}", report.name);
                 for m in &report.mismatches {
-                    println!("        {m}");
+                    let _ = writeln!(out, "        {m}");
                 }
                 for line in report.outcome.render().lines() {
-                    println!("        | {line}");
+                    let _ = writeln!(out, "        | {line}");
                 }
             }
+            print!("{}", printable(&out));
+            out.clear();
         }
+        print!("{}", printable(&out));
     }
     println!("{passed} passed, {failed} failed");
     if failed > 0 { Err(Failure::ExpectationsFailed { failed }) } else { Ok(()) }
+}
+
+/// Text for a terminal: names and ids come from a scenario file, so control
+/// characters other than line breaks (escape sequences among them) are
+/// written as `\u{..}` escapes instead of reaching the terminal.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n';
+    if !s.chars().any(control) {
+        return s.into();
+    }
+    s.chars().map(|c| if control(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<(), Failure> {
@@ -285,7 +299,7 @@ fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<
     if json {
         println!("{}", trace_json(&outcome));
     } else {
-        print!("{}", outcome.render());
+        print!("{}", printable(&outcome.render()));
     }
     Ok(())
 }
@@ -346,6 +360,11 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
 fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
     let loaded = load_all(&[file.to_path_buf()])?;
     let Some((name, t)) = loaded.into_iter().next() else { return Ok(()) };
+    // A directory that cannot be written is found before the simulation, not after.
+    if let Some(dir) = pcap {
+        vpcsim_engine::pcap::prepare_dir(dir)
+            .map_err(|e| Failure::Io(format!("cannot write pcaps into {}: {e}", dir.display())))?;
+    }
     let config = SimConfig { capture: pcap.is_some(), ..SimConfig::default() };
     let bar = indicatif::ProgressBar::new(1000);
     bar.set_style(
@@ -359,18 +378,21 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
         }
     });
     bar.finish_and_clear();
-    println!("{name}: {}", t.name);
+    let mut out = String::new();
+    let _ = writeln!(out, "{name}: {}", t.name);
     if let Some(d) = &t.description {
-        println!("  {d}");
+        let _ = writeln!(out, "  {d}");
     }
-    println!("simulated {:.3}s, {} frames through the fabric", report.ended_at.as_secs_f64(), report.frames);
+    let _ =
+        writeln!(out, "simulated {:.3}s, {} frames through the fabric", report.ended_at.as_secs_f64(), report.frames);
     if report.flows.is_empty() {
-        println!("no flows in this scenario ([[flow]] tables drive `run`)");
+        let _ = writeln!(out, "no flows in this scenario ([[flow]] tables drive `run`)");
     }
-    println!("flows:");
+    let _ = writeln!(out, "flows:");
     for f in &report.flows {
         let drops: Vec<String> = f.drops.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        println!(
+        let _ = writeln!(
+            out,
             "  {}: {} requests, {} succeeded, {} refused, {} failed; {} bytes sent, {} received{}",
             f.label,
             f.requests,
@@ -383,27 +405,30 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
         );
     }
     if !report.sim.timeline.is_empty() {
-        println!("timeline:");
+        let _ = writeln!(out, "timeline:");
         for (at, change) in &report.sim.timeline {
-            println!("  {:>10.6}s  {change}", at.as_secs_f64());
+            let _ = writeln!(out, "  {:>10.6}s  {change}", at.as_secs_f64());
         }
     }
-    println!("components:");
+    let _ = writeln!(out, "components:");
     for (id, c) in &report.components {
-        println!("  {id}: {} forwarded, {} dropped", c.forwarded, c.dropped);
+        let _ = writeln!(out, "  {id}: {} forwarded, {} dropped", c.forwarded, c.dropped);
     }
+    print!("{}", printable(&out));
     if let Some(dir) = pcap {
-        std::fs::create_dir_all(dir).map_err(|e| Failure::Io(format!("cannot create {}: {e}", dir.display())))?;
-        for (segment, capture) in report.sim.captures() {
-            let name = match segment {
-                Segment::Subnet(s) => t.subnet(*s).id.replace('/', "_"),
-                Segment::Internet => "internet".to_string(),
-                Segment::OnPrem(o) => t.onprem(*o).id.clone(),
-            };
-            let path = dir.join(format!("{name}.pcap"));
-            std::fs::write(&path, capture.bytes())
-                .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))?;
-            println!("wrote {} ({} frames)", path.display(), capture.frames());
+        let captures = report.sim.captures();
+        let names = vpcsim_engine::pcap::file_names(&t, captures.keys().copied());
+        // Every capture is tried; a failure is reported after the others are written.
+        let mut failed = Vec::new();
+        for (segment, capture) in captures {
+            let Some(file) = names.get(segment) else { continue };
+            match vpcsim_engine::pcap::write_file(dir, file, capture.bytes()) {
+                Ok(path) => println!("wrote {} ({} frames)", path.display(), capture.frames()),
+                Err(e) => failed.push(format!("cannot write {}: {e}", dir.join(file).display())),
+            }
+        }
+        if !failed.is_empty() {
+            return Err(Failure::Io(failed.join("; ")));
         }
     }
     Ok(())

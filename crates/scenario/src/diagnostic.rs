@@ -1,8 +1,14 @@
 //! Located errors about a scenario file, rendered like rustc's.
 //!
 //! A [`Diagnostic`] carries the file, the 1-based line and column of the
-//! offending value, the message, and the source line with the length of the
-//! underline, so it renders without the source at hand.
+//! offending value, the message, and an excerpt of the source line with the
+//! length of the underline, so it renders without the source at hand.
+//!
+//! A hostile file must not turn its errors into a flood: a long line is shown
+//! as an excerpt around the column ([`MAX_EXCERPT_CHARS`]), a long message is
+//! elided in its middle ([`MAX_MESSAGE_CHARS`]), control characters never
+//! reach the terminal, and [`Diagnostics`] shows at most [`MAX_SHOWN`] errors
+//! and says how many more there are.
 
 use std::fmt;
 use std::ops::Range;
@@ -16,11 +22,24 @@ pub struct Diagnostic {
     /// 1-based, counted in characters; 0 with `line` 0.
     pub column: usize,
     pub message: String,
-    /// The text of line `line`, without its line break.
+    /// The text of line `line` without its line break, or an excerpt of it
+    /// around the column (`…` marks what is left out), control characters
+    /// replaced.
     pub source_line: String,
-    /// How many characters of `source_line` to underline, from `column` (at least 1).
+    /// The 1-based column in `source_line` where the underline starts (the
+    /// same as `column` unless the line was cut).
+    pub excerpt_column: usize,
+    /// How many characters of `source_line` to underline, from
+    /// `excerpt_column` (at least 1).
     pub underline: usize,
 }
+
+/// The longest source line shown whole; longer ones are cut around the column.
+pub const MAX_EXCERPT_CHARS: usize = 120;
+/// The longest message kept whole; longer ones lose their middle.
+pub const MAX_MESSAGE_CHARS: usize = 1_000;
+/// The most errors a [`Diagnostics`] prints; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
 
 impl Diagnostic {
     /// An error about the file as a whole (for example: it cannot be read).
@@ -29,24 +48,47 @@ impl Diagnostic {
             file: file.to_owned(),
             line: 0,
             column: 0,
-            message: message.into(),
+            message: bounded_message(message.into()),
             source_line: String::new(),
+            excerpt_column: 0,
             underline: 0,
         }
     }
 }
 
+/// A message cut to [`MAX_MESSAGE_CHARS`] (its middle left out).
+fn bounded_message(message: String) -> String {
+    let n = message.chars().count();
+    if n <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let keep = MAX_MESSAGE_CHARS / 2;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(n - keep).collect();
+    format!("{head} … ({} characters left out) … {tail}", n - 2 * keep)
+}
+
+/// Text for a terminal: control characters (escape sequences among them)
+/// are written as `\u{..}` escapes.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, message) = (printable(&self.file), printable(&self.message));
         if self.line == 0 {
-            return writeln!(f, "{}: error: {}", self.file, self.message);
+            return writeln!(f, "{file}: error: {message}");
         }
-        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
+        writeln!(f, "{file}:{}:{}: error: {message}", self.line, self.column)?;
         let number = self.line.to_string();
         let gutter = " ".repeat(number.len());
         writeln!(f, "{gutter} |")?;
         writeln!(f, "{number} | {}", self.source_line)?;
-        let pad = " ".repeat(self.column.saturating_sub(1));
+        let pad = " ".repeat(self.excerpt_column.saturating_sub(1));
         writeln!(f, "{gutter} | {pad}{}", "^".repeat(self.underline.max(1)))
     }
 }
@@ -59,11 +101,15 @@ pub struct Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.errors.iter().enumerate() {
+        for (i, d) in self.errors.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{d}")?;
+        }
+        if let Some(more) = self.errors.len().checked_sub(MAX_SHOWN).filter(|&n| n > 0) {
+            let file = self.errors.first().map(|d| printable(&d.file).into_owned()).unwrap_or_default();
+            writeln!(f, "\n{file}: and {more} more error{}", if more == 1 { "" } else { "s" })?;
         }
         Ok(())
     }
@@ -107,19 +153,52 @@ impl<'a> SourceMap<'a> {
         let line = self.line_of(start);
         let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
         let line_end = self.text[line_start..].find('\n').map_or(self.text.len(), |i| line_start + i);
-        let source_line = self.text[line_start..line_end].trim_end_matches('\r').to_owned();
+        let whole = self.text[line_start..line_end].trim_end_matches('\r');
         let column = self.text[line_start..start].chars().count() + 1;
         // Underline the span, but only as far as the end of its first line.
-        let underline = self.text[start..end.min(line_end)].trim_end_matches('\r').chars().count();
+        let underline = self.text[start..end.min(line_end)].trim_end_matches('\r').chars().count().max(1);
+        let (source_line, excerpt_column, underline) = excerpt(whole, column, underline);
         Diagnostic {
             file: self.file.to_owned(),
             line,
             column,
-            message: message.into(),
+            message: bounded_message(message.into()),
             source_line,
-            underline: underline.max(1),
+            excerpt_column,
+            underline,
         }
     }
+}
+
+/// The part of `line` worth showing: all of it when short, else a window of
+/// [`MAX_EXCERPT_CHARS`] around `column`. Each character stays one column
+/// wide, so the underline still lines up: control characters become `�`, a
+/// tab a space. Returns the excerpt, the column in it and the underline.
+fn excerpt(line: &str, column: usize, underline: usize) -> (String, usize, usize) {
+    let shown = |c: char| match c {
+        '\t' => ' ',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    };
+    let n = line.chars().count();
+    if n <= MAX_EXCERPT_CHARS {
+        return (line.chars().map(shown).collect(), column, underline);
+    }
+    // A third of the window before the column, the rest after it.
+    let at = column.saturating_sub(1).min(n);
+    let from = at.saturating_sub(MAX_EXCERPT_CHARS / 3);
+    let to = (from + MAX_EXCERPT_CHARS).min(n);
+    let mut text = String::new();
+    if from > 0 {
+        text.push('…');
+    }
+    text.extend(line.chars().skip(from).take(to - from).map(shown));
+    if to < n {
+        text.push('…');
+    }
+    let excerpt_column = at - from + 1 + usize::from(from > 0);
+    let underline = underline.min(to.saturating_sub(at)).max(1);
+    (text, excerpt_column, underline)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

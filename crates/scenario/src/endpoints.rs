@@ -152,6 +152,11 @@ impl Builder<'_> {
     fn policy(&mut self, p: &Spanned<String>) -> Option<vpcsim_policy::Policy> {
         let text = p.get_ref();
         if text.trim_start().starts_with('{') {
+            if text.chars().count() > crate::files::MAX_POLICY_CHARS {
+                let max = crate::files::MAX_POLICY_CHARS;
+                self.err(p.span(), format!("the endpoint policy is longer than {max} characters, AWS's limit"));
+                return None;
+            }
             return match vpcsim_policy::Policy::parse(text) {
                 Ok(policy) => Some(policy),
                 Err(e) => {
@@ -166,15 +171,25 @@ impl Builder<'_> {
                 }
             };
         }
-        let base = std::path::Path::new(self.file()).parent().unwrap_or(std::path::Path::new(""));
-        let path = base.join(text);
-        let json = match std::fs::read_to_string(&path) {
-            Ok(j) => j,
+        let (path, json) = match crate::files::read_policy(self.file(), text) {
+            Ok(read) => read,
             Err(e) => {
-                self.err(p.span(), format!("cannot read the policy file {}: {e}", path.display()));
+                self.err(p.span(), e.0);
                 return None;
             }
         };
+        // A file that is no JSON object is not a policy at all: say so without
+        // quoting it (it may be any file of the scenario's folder).
+        if !json.trim_start().starts_with('{') {
+            self.err(
+                p.span(),
+                format!(
+                    "the policy file {} is not a JSON policy document (it does not start with `{{`)",
+                    path.display()
+                ),
+            );
+            return None;
+        }
         match vpcsim_policy::Policy::parse(&json) {
             Ok(policy) => Some(policy),
             Err(e) => {

@@ -12,6 +12,7 @@
 mod build;
 mod diagnostic;
 mod endpoints;
+mod files;
 mod gateways;
 mod managed;
 mod raw;
@@ -21,20 +22,23 @@ mod values;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, MAX_EXCERPT_CHARS, MAX_MESSAGE_CHARS, MAX_SHOWN};
+pub use files::{MAX_POLICY_CHARS, MAX_SCENARIO_BYTES};
 use vpcsim_model::Topology;
 
 use crate::diagnostic::SourceMap;
 
-/// Reads and loads a scenario file. An unreadable file is a diagnostic too.
+/// Reads and loads a scenario file. An unreadable file is a diagnostic too;
+/// so is one larger than [`MAX_SCENARIO_BYTES`] (found while reading).
 pub fn load_file(path: &Path) -> Result<Topology, Diagnostics> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(source) => load_str(&source, &name),
-        Err(e) => {
-            Err(Diagnostics { errors: vec![Diagnostic::whole_file(&name, format!("cannot read the file: {e}"))] })
-        }
-    }
+    let source = read_file(path)?;
+    load_str(&source, &name)
+}
+
+fn read_file(path: &Path) -> Result<String, Diagnostics> {
+    let name = path.display().to_string();
+    files::read_scenario(path).map_err(|e| Diagnostics { errors: vec![Diagnostic::whole_file(&name, e.0)] })
 }
 
 /// Loads a scenario from its text; `file_name` is used in diagnostics.
@@ -79,9 +83,7 @@ pub fn load_file_with_probe(
     probe: &ProbeArgs,
 ) -> Result<(Topology, vpcsim_model::Expectation), Diagnostics> {
     let name = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| Diagnostics {
-        errors: vec![Diagnostic::whole_file(&name, format!("cannot read the file: {e}"))],
-    })?;
+    let source = read_file(path)?;
     // The file must stand on its own first.
     load_str(&source, &name)?;
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
