@@ -9,6 +9,7 @@
 //! Architecture invariant: only this crate knows TOML and serde; the rest of
 //! vpcsim sees the model.
 
+mod addresses;
 mod build;
 mod diagnostic;
 mod endpoints;
