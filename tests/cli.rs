@@ -87,6 +87,50 @@ fn an_invalid_file_exits_2_with_file_line_column() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("two-subnets.toml: valid"));
 }
 
+/// Issue 12, item 4: four files that `validate` accepted and whose hosts then
+/// panicked smoltcp at start-up. Each is now refused, located at the address.
+#[test]
+fn issue_12_non_unicast_addresses_are_refused_by_validate_with_exit_2() {
+    let vpc = "name = \"t\"\n[[vpc]]\nid = \"vpc-a\"\ncidr = \"10.0.0.0/16\"\n";
+    let subnet = "[[subnet]]\nid = \"subnet-a\"\nvpc = \"vpc-a\"\ncidr = \"10.0.1.0/24\"\n";
+    let host = "[[host]]\nid = \"web\"\nsubnet = \"subnet-a\"\nlisten = [\"tcp/80\"]\n";
+    let cases = [
+        (
+            "internet-multicast",
+            format!("{vpc}{subnet}{host}[[host]]\nid = \"far\"\ninternet = true\nip = \"ff02::1\"\n"),
+            "16:6: error: ff02::1 is multicast (ff00::/8)",
+        ),
+        (
+            "vpc-ipv6-multicast",
+            "name = \"t\"\n[[vpc]]\nid = \"vpc-a\"\ncidr = \"10.0.0.0/16\"\nipv6_cidr = \"ff00::/56\"\n\
+             [[subnet]]\nid = \"subnet-a\"\nvpc = \"vpc-a\"\ncidr = \"10.0.1.0/24\"\nipv6_cidr = \"ff00:0:0:1::/64\"\n"
+                .to_owned(),
+            "5:13: error: ff00::/56 is multicast (ff00::/8)",
+        ),
+        (
+            "onprem-multicast",
+            format!(
+                "{vpc}{subnet}{host}[[onprem]]\nid = \"dc1\"\ncidr = \"224.0.0.0/8\"\n\
+                 [[host]]\nid = \"laptop\"\nonprem = \"dc1\"\nip = \"224.0.0.10\"\n"
+            ),
+            "15:8: error: 224.0.0.0/8 is multicast (224.0.0.0/4)",
+        ),
+        (
+            "vpc-multicast",
+            format!("{}{host}", format!("{vpc}{subnet}").replace("10.0.", "224.0.")),
+            "4:8: error: 224.0.0.0/16 is multicast (224.0.0.0/4)",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = TempScenario::new(name, &text);
+        let out = vpcsim(&["validate", file.path()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("{}:{expected}", file.path())), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
+
 #[test]
 fn a_missing_file_exits_2() {
     let out = vpcsim(&["validate", "does/not/exist.toml"]);

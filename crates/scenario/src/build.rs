@@ -21,6 +21,7 @@ use vpcsim_model::{
     Topology, Vpc, VpcIdx,
 };
 
+use crate::addresses::{self, Place};
 use crate::diagnostic::{Diagnostic, SourceMap};
 use crate::managed;
 use crate::raw::{RawHost, RawNaclRule, RawScenario, RawSgRule};
@@ -391,9 +392,14 @@ impl<'a> Builder<'a> {
             let ipv6_cidr = r.ipv6_cidr.as_ref().and_then(|c| self.v6_cidr(c, "a VPC", 44..=64));
             let region = r.region.as_ref().map_or(DEFAULT_REGION.to_owned(), |s| s.get_ref().clone());
             if let Some(reg) = &r.region
-                && !is_region_name(reg.get_ref())
+                && let Err(e) = values::region(reg.get_ref())
             {
-                self.err(reg.span(), format!("`{}` is not a region name (e.g. us-east-1)", reg.get_ref()));
+                self.err(reg.span(), e);
+            }
+            if let Some(acc) = &r.account
+                && let Err(e) = values::account(acc.get_ref())
+            {
+                self.err(acc.span(), e);
             }
             self.vpc_cidr_ok.push(cidr.is_some());
             self.t.vpcs.push(Vpc {
@@ -401,7 +407,7 @@ impl<'a> Builder<'a> {
                 cidr: cidr.unwrap_or_default(),
                 ipv6_cidr,
                 region,
-                account: r.account.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned()),
+                account: r.account.as_ref().map_or_else(|| DEFAULT_ACCOUNT.to_owned(), |a| a.get_ref().clone()),
                 private_dns: r.private_dns.unwrap_or(true),
                 subnets: Vec::new(),
                 // Placeholders: set below, once the implicit resources exist.
@@ -435,7 +441,13 @@ impl<'a> Builder<'a> {
                 );
                 None
             }
-            Ok(IpNet::V4(n)) => Some(n),
+            Ok(IpNet::V4(n)) => match addresses::check_cidr(IpNet::V4(n), Place::Vpc) {
+                Ok(()) => Some(n),
+                Err(e) => {
+                    self.err(r.span(), e);
+                    None
+                }
+            },
         }
     }
 
@@ -456,7 +468,13 @@ impl<'a> Builder<'a> {
                 );
                 None
             }
-            Ok(IpNet::V6(n)) => Some(n),
+            Ok(IpNet::V6(n)) => match addresses::check_cidr(IpNet::V6(n), Place::Vpc) {
+                Ok(()) => Some(n),
+                Err(e) => {
+                    self.err(r.span(), e);
+                    None
+                }
+            },
         }
     }
 
@@ -1164,14 +1182,14 @@ impl<'a> Builder<'a> {
                 Ok(IpAddr::V6(_)) => {
                     self.err(ip.span(), "a public IP is an IPv4 address (IPv6 addresses are already public)")
                 }
-                Ok(IpAddr::V4(a)) if !is_public_v4(a) => {
-                    self.err(ip.span(), format!("{a} cannot be a public IP: it is not a public internet address"));
-                }
-                Ok(IpAddr::V4(a)) => {
-                    if self.take(internet, IpAddr::V4(a), &id, line, ip.span(), " on the internet") {
-                        plan.public_ip = Some(a);
+                Ok(IpAddr::V4(a)) => match addresses::check_addr(IpAddr::V4(a), Place::Public) {
+                    Err(e) => self.err(ip.span(), e),
+                    Ok(()) => {
+                        if self.take(internet, IpAddr::V4(a), &id, line, ip.span(), " on the internet") {
+                            plan.public_ip = Some(a);
+                        }
                     }
-                }
+                },
             }
         }
         let vpc = subnet.vpc;
@@ -1232,13 +1250,12 @@ impl<'a> Builder<'a> {
                 Ok(a) => a,
             };
             let problem =
-                match a {
-                    IpAddr::V4(v4) if !is_public_v4(v4) => Some(format!("{a} is not a public internet address")),
+                addresses::check_addr(a, Place::Internet).err().or_else(|| match a {
                     IpAddr::V6(v6) => b.t.vpcs.iter().find(|v| v.ipv6_cidr.is_some_and(|n| n.contains(&v6))).map(|v| {
                         format!("{a} is inside {}'s IPv6 CIDR; an internet host lives outside every VPC", v.id)
                     }),
-                    _ => None,
-                };
+                    IpAddr::V4(_) => None,
+                });
             if let Some(p) = problem {
                 b.err(s.span(), p);
                 return None;
@@ -1347,6 +1364,10 @@ impl<'a> Builder<'a> {
                 d.span(),
                 format!("AWS does not allow routes to {net}: it is inside {r}, reserved for AWS services"),
             );
+            return None;
+        }
+        if let Err(e) = addresses::check_cidr(net, Place::RouteDest) {
+            self.err(d.span(), e);
             return None;
         }
         Some(RouteDest::Cidr(net))
@@ -1682,21 +1703,6 @@ fn overlaps(a: IpNet, b: IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-/// Whether an IPv4 address is ordinary public internet space (not private,
-/// loopback, link-local, shared, multicast, reserved or unspecified).
-pub(crate) fn is_public_v4(a: Ipv4Addr) -> bool {
-    let shared = Ipv4Net::new(Ipv4Addr::new(100, 64, 0, 0), 10).is_ok_and(|n| n.contains(&a));
-    !(values::is_private_v4(a)
-        || a.is_loopback()
-        || a.is_link_local()
-        || a.is_multicast()
-        || a.is_broadcast()
-        || a.is_unspecified()
-        || shared
-        || a.octets()[0] == 0
-        || a.octets()[0] >= 240)
-}
-
 /// Why AWS reserves an address of a subnet.
 fn reserved_role(network: IpAddr, broadcast: IpAddr, a: IpAddr) -> &'static str {
     let offset = |x: IpAddr| match x {
@@ -1711,12 +1717,4 @@ fn reserved_role(network: IpAddr, broadcast: IpAddr, a: IpAddr) -> &'static str 
         2 => "the Amazon DNS server",
         _ => "reserved for future use",
     }
-}
-
-/// `us-east-1`, `eu-central-1`, `ap-southeast-2`, `us-gov-west-1`...
-fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }

@@ -17,6 +17,7 @@ use vpcsim_model::{
     RouteTarget, SubnetIdx, VpcIdx, VpcPeering,
 };
 
+use crate::addresses::{self, Place};
 use crate::build::{Builder, Holder, Kind};
 use crate::raw::RawScenario;
 use crate::values;
@@ -63,14 +64,14 @@ impl Builder<'_> {
                 (Some(p), false) => match values::ip(p.get_ref()) {
                     Err(e) => self.err(p.span(), e),
                     Ok(IpAddr::V6(_)) => self.err(p.span(), "a public IP is an IPv4 address"),
-                    Ok(IpAddr::V4(a)) if !crate::build::is_public_v4(a) => {
-                        self.err(p.span(), format!("{a} cannot be a public IP: it is not a public internet address"))
-                    }
-                    Ok(IpAddr::V4(a)) => {
-                        if self.take(internet, IpAddr::V4(a), &id, line, p.span(), " on the internet") {
-                            plan.public_ip = Some(a);
+                    Ok(IpAddr::V4(a)) => match addresses::check_addr(IpAddr::V4(a), Place::Public) {
+                        Err(e) => self.err(p.span(), e),
+                        Ok(()) => {
+                            if self.take(internet, IpAddr::V4(a), &id, line, p.span(), " on the internet") {
+                                plan.public_ip = Some(a);
+                            }
                         }
-                    }
+                    },
                 },
                 (None, true) => {}
             }

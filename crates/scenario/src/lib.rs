@@ -9,6 +9,7 @@
 //! Architecture invariant: only this crate knows TOML and serde; the rest of
 //! vpcsim sees the model.
 
+mod addresses;
 mod build;
 mod diagnostic;
 mod endpoints;
@@ -47,8 +48,18 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Topology, Diagnostics> 
     let raw: raw::RawScenario = match toml::from_str(source) {
         Ok(raw) => raw,
         Err(e) => {
-            let span = e.span().unwrap_or(0..0);
             let mut message = e.message().trim_end().to_owned();
+            let span = match e.span() {
+                Some(span) => span,
+                // toml reports a dotted key of too many parts without a span.
+                None if message == "recursion limit" => {
+                    message = format!(
+                        "this key nests too deeply: the TOML reader stops at {TOML_DEPTH} levels of dotted keys, tables and arrays (recursion limit)"
+                    );
+                    deepest_dotted_key(source)
+                }
+                None => 0..0,
+            };
             // `[vpc]` instead of `[[vpc]]`: serde's words do not say what to write.
             if message == "invalid type: map, expected a sequence" {
                 message.push_str(" (resources are arrays of tables: write `[[...]]`, not `[...]`)");
@@ -57,6 +68,47 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Topology, Diagnostics> 
         }
     };
     build::build(&raw, &map).map_err(|errors| Diagnostics { errors })
+}
+
+/// How deep the TOML reader nests dotted keys, tables and arrays (toml's own
+/// limit, which keeps a hostile file from overflowing the stack).
+const TOML_DEPTH: usize = 80;
+
+/// The span of the dotted key with the most parts (`a.b.c...`), outside
+/// quoted strings and comments: where a "recursion limit" error without a span belongs.
+fn deepest_dotted_key(source: &str) -> std::ops::Range<usize> {
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let (mut best, mut best_dots) = (0..0, 0);
+    // The current run of bare keys joined by dots: where it starts, its dots.
+    let (mut start, mut dots, mut in_run) = (0, 0, false);
+    let mut quote: Option<char> = None;
+    for (i, c) in source.char_indices() {
+        if let Some(q) = quote {
+            if c == q || c == '\n' {
+                quote = None;
+            }
+            continue;
+        }
+        if is_key_char(c) {
+            if !in_run {
+                (start, dots, in_run) = (i, 0, true);
+            }
+        } else if c == '.' && in_run {
+            dots += 1;
+            if dots > best_dots {
+                (best, best_dots) = (start..i + 1, dots);
+            }
+        } else if !(c == ' ' || c == '\t') {
+            in_run = false;
+            if c == '"' || c == '\'' {
+                quote = Some(c);
+            } else if c == '#' {
+                // A comment runs to the end of its line, like a string.
+                quote = Some('\n');
+            }
+        }
+    }
+    best
 }
 
 /// A probe asked for on the command line (`vpcsim trace`), in the words of an

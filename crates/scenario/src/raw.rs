@@ -181,7 +181,7 @@ pub(crate) struct RawVpc {
     pub cidr: S<String>,
     pub ipv6_cidr: Option<S<String>>,
     pub region: Option<S<String>>,
-    pub account: Option<String>,
+    pub account: Option<S<String>>,
     pub private_dns: Option<bool>,
 }
 

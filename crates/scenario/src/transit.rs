@@ -26,6 +26,7 @@ use vpcsim_model::{
     VpnGatewayIdx, VpnKind, VpnTerminal,
 };
 
+use crate::addresses::{self, Place};
 use crate::build::{Builder, Holder, HostPlan, Kind};
 use crate::raw::{RawHost, RawScenario};
 use crate::values;
@@ -156,11 +157,17 @@ impl Builder<'_> {
     pub(crate) fn onprems(&mut self, raw: &RawScenario) {
         for (i, r) in raw.onprem.iter().enumerate() {
             let cidr = match values::cidr(r.cidr.get_ref()) {
-                Ok(IpNet::V4(n)) if (8..=28).contains(&n.prefix_len()) => Some(n),
-                Ok(IpNet::V4(n)) => {
+                Ok(IpNet::V4(n)) if !(8..=28).contains(&n.prefix_len()) => {
                     self.err(r.cidr.span(), format!("{n}: an on-premises CIDR must be between /8 and /28"));
                     None
                 }
+                Ok(IpNet::V4(n)) => match addresses::check_cidr(IpNet::V4(n), Place::OnPrem) {
+                    Ok(()) => Some(n),
+                    Err(e) => {
+                        self.err(r.cidr.span(), e);
+                        None
+                    }
+                },
                 Ok(IpNet::V6(_)) => {
                     self.err(r.cidr.span(), "an on-premises network is IPv4 in vpcsim: `cidr` must be an IPv4 CIDR");
                     None
@@ -494,7 +501,9 @@ impl Builder<'_> {
             let mut routes: Vec<TgwRoute> = Vec::new();
             for route in &r.routes {
                 let rt = route.get_ref();
-                let Some(dest) = values::cidr(rt.dest.get_ref()).map_err(|e| self.err(rt.dest.span(), e)).ok() else {
+                let dest = values::cidr(rt.dest.get_ref())
+                    .and_then(|net| addresses::check_cidr(net, Place::RouteDest).map(|()| net));
+                let Some(dest) = dest.map_err(|e| self.err(rt.dest.span(), e)).ok() else {
                     continue;
                 };
                 let target = match (&rt.attachment, &rt.target) {

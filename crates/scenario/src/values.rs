@@ -2,7 +2,7 @@
 //! ranges, durations, DNS names, listeners. Each returns the message of what is
 //! wrong; the caller locates it.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -40,9 +40,49 @@ pub(crate) fn ip(s: &str) -> Result<IpAddr, String> {
     s.parse().map_err(|_| format!("`{s}` is not an IP address"))
 }
 
-/// Whether an IPv4 address is in RFC 1918 private space.
-pub(crate) fn is_private_v4(ip: Ipv4Addr) -> bool {
-    ip.is_private()
+/// An AWS account id: twelve digits.
+pub(crate) fn account(s: &str) -> Result<(), String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not an AWS account id (twelve digits, e.g. \"111111111111\")"))
+    }
+}
+
+/// A region name, checked by its shape rather than against a list, so that a
+/// region AWS opens tomorrow is accepted: `<area>-<direction>-<number>`, with
+/// `gov` or `iso…` after the area in those partitions (`us-east-1`,
+/// `ap-southeast-4`, `us-gov-west-1`, `us-isob-east-1`, `cn-northwest-1`).
+pub(crate) fn region(s: &str) -> Result<(), String> {
+    const DIRECTIONS: [&str; 9] =
+        ["east", "west", "north", "south", "central", "northeast", "northwest", "southeast", "southwest"];
+    let parts: Vec<&str> = s.split('-').collect();
+    let lower = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    let shape_ok = match parts.as_slice() {
+        [area, rest @ .., direction, number] => {
+            area.len() == 2
+                && lower(area)
+                && match rest {
+                    [] => true,
+                    [partition] => {
+                        *partition == "gov" || partition.strip_prefix("iso").is_some_and(|p| p.is_empty() || lower(p))
+                    }
+                    _ => false,
+                }
+                && DIRECTIONS.contains(direction)
+                && (1..=2).contains(&number.len())
+                && number.bytes().all(|b| b.is_ascii_digit())
+                && !number.starts_with('0')
+        }
+        _ => false,
+    };
+    if shape_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a region name: AWS names regions area-direction-number, e.g. us-east-1, eu-central-2, ap-southeast-4, us-gov-west-1 (the direction is east, west, north, south, central or a combination such as northeast)"
+        ))
+    }
 }
 
 /// A rule's protocol: a name, `-1`, or an IP protocol number (string or integer).
@@ -190,6 +230,28 @@ mod tests {
         assert_eq!(duration("0"), Ok(Duration::ZERO));
         for bad in ["", "s", "3", "3x", "-1s", "1.s", ".5s", "1.2.3s", "99999999999999999999999h"] {
             assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions_are_checked_by_shape() {
+        let catalog = vpcsim_aws::known_regions().iter().copied();
+        let others =
+            ["us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1", "us-iso-east-1", "us-isob-east-1"];
+        for ok in catalog.chain(others).chain(["eu-isoe-west-1", "xy-central-9", "ap-southeast-12"]) {
+            assert_eq!(region(ok), Ok(()), "{ok}");
+        }
+        for bad in ["xx-nowhere-99", "us-east", "us-east-01", "USA-east-1", "us-east-1a", "u-east-1", "us--east-1", ""]
+        {
+            assert!(region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accounts_are_twelve_digits() {
+        assert_eq!(account("111111111111"), Ok(()));
+        for bad in ["abc", "11111111111", "1111111111111", "11111111111x", "１１１１１１１１１１１１"] {
+            assert!(account(bad).is_err(), "{bad}");
         }
     }
 

@@ -114,7 +114,7 @@ ip = "10.0.1.20"
             "22:6: NAT gateway `nat-1` needs `public_ip` (its Elastic IP), or `connectivity = \"private\"` for a private NAT gateway",
             "28:13: a private NAT gateway has no public IP; remove `public_ip`",
             "32:16: unknown connectivity `carrier`, expected `public` or `private`",
-            "33:13: 10.9.9.9 cannot be a public IP: it is not a public internet address",
+            "33:13: 10.9.9.9 is private (10.0.0.0/8, RFC 1918): a public IP is a public internet address",
             "34:6: 10.0.9.9 is not inside subnet-a 10.0.1.0/24",
             // Hosts take their addresses first: the NAT gateway meets the host's claim.
             "38:13: 54.0.0.52 is already taken on the internet by `h` (line 41)",

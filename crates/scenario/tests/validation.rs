@@ -407,9 +407,9 @@ ip = "172.16.0.1"
     assert_eq!(
         error_of(&src),
         [
-            "14:13: 10.9.9.9 cannot be a public IP: it is not a public internet address",
+            "14:13: 10.9.9.9 is private (10.0.0.0/8, RFC 1918): a public IP is a public internet address",
             "24:6: 198.51.100.7 is already taken on the internet by `h2` (line 17)",
-            "29:6: 172.16.0.1 is not a public internet address",
+            "29:6: 172.16.0.1 is private (172.16.0.0/12, RFC 1918): an internet host's IPv4 address is a public internet address",
         ]
         .join("\n")
     );
