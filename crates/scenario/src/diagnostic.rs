@@ -123,13 +123,17 @@ pub(crate) struct SourceMap<'a> {
     text: &'a str,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+    /// Whether every character is one byte: columns are then byte
+    /// differences, not counts (a file with thousands of errors on one long
+    /// line would otherwise count that line once per error).
+    ascii: bool,
 }
 
 impl<'a> SourceMap<'a> {
     pub(crate) fn new(file: &'a str, text: &'a str) -> SourceMap<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceMap { file, text, line_starts }
+        SourceMap { file, text, line_starts, ascii: text.is_ascii() }
     }
 
     /// The 1-based line of a byte offset.
@@ -154,10 +158,11 @@ impl<'a> SourceMap<'a> {
         let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
         let line_end = self.text[line_start..].find('\n').map_or(self.text.len(), |i| line_start + i);
         let whole = self.text[line_start..line_end].trim_end_matches('\r');
-        let column = self.text[line_start..start].chars().count() + 1;
+        let chars = |s: &str| if self.ascii { s.len() } else { s.chars().count() };
+        let column = chars(&self.text[line_start..start]) + 1;
         // Underline the span, but only as far as the end of its first line.
-        let underline = self.text[start..end.min(line_end)].trim_end_matches('\r').chars().count().max(1);
-        let (source_line, excerpt_column, underline) = excerpt(whole, column, underline);
+        let underline = chars(self.text[start..end.min(line_end)].trim_end_matches('\r')).max(1);
+        let (source_line, excerpt_column, underline) = excerpt(whole, self.ascii, column, underline);
         Diagnostic {
             file: self.file.to_owned(),
             line,
@@ -173,14 +178,14 @@ impl<'a> SourceMap<'a> {
 /// The part of `line` worth showing: all of it when short, else a window of
 /// [`MAX_EXCERPT_CHARS`] around `column`. Each character stays one column
 /// wide, so the underline still lines up: control characters become `�`, a
-/// tab a space. Returns the excerpt, the column in it and the underline.
-fn excerpt(line: &str, column: usize, underline: usize) -> (String, usize, usize) {
+/// tab a space. `ascii`: every character of `line` is one byte. Returns the excerpt, the column in it and the underline.
+fn excerpt(line: &str, ascii: bool, column: usize, underline: usize) -> (String, usize, usize) {
     let shown = |c: char| match c {
         '\t' => ' ',
         c if c.is_control() => '\u{fffd}',
         c => c,
     };
-    let n = line.chars().count();
+    let n = if ascii { line.len() } else { line.chars().count() };
     if n <= MAX_EXCERPT_CHARS {
         return (line.chars().map(shown).collect(), column, underline);
     }
@@ -192,7 +197,11 @@ fn excerpt(line: &str, column: usize, underline: usize) -> (String, usize, usize
     if from > 0 {
         text.push('…');
     }
-    text.extend(line.chars().skip(from).take(to - from).map(shown));
+    if ascii {
+        text.extend(line[from..to].chars().map(shown));
+    } else {
+        text.extend(line.chars().skip(from).take(to - from).map(shown));
+    }
     if to < n {
         text.push('…');
     }
