@@ -340,6 +340,7 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
         "via": o.crossed.iter().map(|c| c.id(t)).collect::<Vec<_>>(),
         "seen_source": o.seen_source.map(|s| s.to_string()),
         "frames": frames,
+        "frames_not_recorded": o.truncated,
     })
 }
 
@@ -364,6 +365,13 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
         println!("  {d}");
     }
     println!("simulated {:.3}s, {} frames through the fabric", report.ended_at.as_secs_f64(), report.frames);
+    if report.truncated > 0 {
+        println!(
+            "note: only the first {} frames were recorded; the drops and component counts below leave out the other {}",
+            report.frames - report.truncated,
+            report.truncated
+        );
+    }
     if report.flows.is_empty() {
         println!("no flows in this scenario ([[flow]] tables drive `run`)");
     }
