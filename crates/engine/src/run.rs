@@ -159,6 +159,23 @@ impl FlowState<'_> {
 fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     let from = f.flow.from;
     if let Some((probe, started, sent)) = f.active {
+        step_active(sim, f, now, probe, started, sent);
+        if f.active.is_some() {
+            return;
+        }
+        if f.flow.proto == Protocol::Tcp {
+            // The request is over: reset its connection, so a flow of many
+            // requests holds one connection's sockets at a time, not all.
+            sim.with_host(from, |h, _| h.abort_probe(probe));
+        }
+    }
+    start_next(sim, f, now);
+}
+
+/// See how the current request went; finish it if it is over.
+fn step_active(sim: &mut Sim, f: &mut FlowState, now: Duration, probe: ProbeId, started: Duration, sent: bool) {
+    let from = f.flow.from;
+    {
         let status = sim.host(from).probe_status(probe);
         match (f.flow.proto, status) {
             (Protocol::Tcp, ProbeStatus::Connected) if !sent => {
@@ -194,10 +211,12 @@ fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
             }
             _ => {}
         }
-        if f.active.is_some() {
-            return;
-        }
     }
+}
+
+/// Start the flow's next request if it is due.
+fn start_next(sim: &mut Sim, f: &mut FlowState, now: Duration) {
+    let from = f.flow.from;
     if f.done >= f.flow.requests || now < f.flow.start {
         return;
     }
