@@ -354,6 +354,7 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
         "via": o.crossed.iter().map(|c| c.id(t)).collect::<Vec<_>>(),
         "seen_source": o.seen_source.map(|s| s.to_string()),
         "frames": frames,
+        "frames_not_recorded": o.truncated,
     })
 }
 
@@ -385,6 +386,14 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
     }
     let _ =
         writeln!(out, "simulated {:.3}s, {} frames through the fabric", report.ended_at.as_secs_f64(), report.frames);
+    if report.truncated > 0 {
+        let _ = writeln!(
+            out,
+            "note: only the first {} frames were recorded; the drops and component counts below leave out the other {}",
+            report.frames - report.truncated,
+            report.truncated
+        );
+    }
     if report.flows.is_empty() {
         let _ = writeln!(out, "no flows in this scenario ([[flow]] tables drive `run`)");
     }

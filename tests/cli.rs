@@ -321,3 +321,58 @@ fn run_writes_pcaps_that_read_back() {
     assert!(pcap.len() > 24 + 16 * 6);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn issue_12_bench_refuses_a_billion_workers_and_zero_packets_with_clear_errors() {
+    for (flag, value, words) in
+        [("--workers", "1000000000", "limit of 256 workers"), ("--packets", "0", "times nothing")]
+    {
+        let out = vpcsim(&["bench", "scenarios/public-private.toml", flag, value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("ns/packet"));
+    }
+}
+
+#[test]
+fn issue_12_trace_refuses_times_past_the_limits_instead_of_overflowing() {
+    for (flag, value, words) in [("--at", "5124095576030431h", "at most 8760h"), ("--timeout", "87600h", "at most 1h")]
+    {
+        let out = vpcsim(&[
+            "trace",
+            "scenarios/public-private.toml",
+            "--from",
+            "web",
+            "--to",
+            "198.51.100.7",
+            "--proto",
+            "tcp",
+            "--port",
+            "80",
+            flag,
+            value,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn issue_12_run_jumps_to_a_flow_a_day_later_and_reports_it() {
+    let text = std::fs::read_to_string("scenarios/public-private.toml").expect("the bundled scenario");
+    let later = TempScenario::new(
+        "a-day-later",
+        &format!(
+            "{text}\n[[flow]]\nfrom = \"web\"\nto = \"198.51.100.7\"\nproto = \"tcp\"\nport = 80\nstart = \"24h\"\n"
+        ),
+    );
+    let out = vpcsim(&["run", later.path()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("simulated 86400."), "{stdout}");
+    assert!(stdout.contains("1 requests, 1 succeeded"), "{stdout}");
+}

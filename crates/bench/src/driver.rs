@@ -15,7 +15,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -42,6 +42,16 @@ impl Default for Config {
         Config { packets: 1_000_000, workers: 1, flows_per_pair: 64, payload: 64 }
     }
 }
+
+/// Worker threads at most: more than the machine's cores only measures the
+/// scheduler, and a thread each costs its stack.
+pub const MAX_WORKERS: usize = 256;
+
+/// Established flows at most, all pairs together (each holds its frames and a
+/// connection-tracking entry per worker, about 700 bytes): past it, fewer
+/// flows per pair are opened, and a topology with more pairs than this is
+/// refused.
+pub const MAX_FLOWS: usize = 100_000;
 
 /// Frames per batch on a channel.
 const BATCH: usize = 64;
@@ -94,6 +104,14 @@ pub enum BenchError {
     NoPairs,
     /// Zero workers or zero flows asked for.
     Nothing,
+    /// Zero packets asked for: nothing to time.
+    NoPackets,
+    /// More workers than [`MAX_WORKERS`].
+    TooManyWorkers(usize),
+    /// More host pairs than [`MAX_FLOWS`]: not even one flow each fits.
+    TooManyPairs(usize),
+    /// The system refused a worker thread.
+    Spawn(String),
 }
 
 impl fmt::Display for BenchError {
@@ -103,6 +121,12 @@ impl fmt::Display for BenchError {
                 f.write_str("the scenario has fewer than two hosts in subnets: no pair to carry traffic")
             }
             BenchError::Nothing => f.write_str("need at least one worker and one flow per pair"),
+            BenchError::NoPackets => f.write_str("--packets 0 times nothing: give at least one packet"),
+            BenchError::TooManyWorkers(n) => write!(f, "--workers {n} is past vpcsim's limit of {MAX_WORKERS} workers"),
+            BenchError::TooManyPairs(n) => {
+                write!(f, "{n} pairs of hosts is past vpcsim's limit of {MAX_FLOWS} flows in all (one per pair)")
+            }
+            BenchError::Spawn(e) => write!(f, "cannot start a worker thread: {e}"),
         }
     }
 }
@@ -135,6 +159,9 @@ fn flows(t: &Topology, cfg: &Config) -> (usize, usize, Vec<Flow>) {
         .iter()
         .filter(|h| h.service.is_none() && matches!(t.eni(h.eni).attachment, Attachment::Subnet(_)))
         .collect();
+    // Within MAX_FLOWS in all; `run` refuses more pairs than that.
+    let all_pairs = hosts.len() * hosts.len().saturating_sub(1) / 2;
+    let per_pair = cfg.flows_per_pair.min(MAX_FLOWS / all_pairs.max(1));
     let mut out = Vec::new();
     let mut pairs = 0;
     for (i, x) in hosts.iter().enumerate() {
@@ -144,7 +171,7 @@ fn flows(t: &Topology, cfg: &Config) -> (usize, usize, Vec<Flow>) {
             let port = y.listen.iter().find(|l| l.proto == Protocol::Tcp).map_or(443, |l| l.port);
             let router =
                 |e: &vpcsim_model::Eni| e.subnet().map(|s| t.subnet(s).router_mac).unwrap_or([2, 0, 0, 0, 0, 1]);
-            for k in 0..cfg.flows_per_pair {
+            for k in 0..per_pair {
                 let (sa, sb) = match (ea.ipv6, eb.ipv6) {
                     (Some(a6), Some(b6)) if k % 2 == 1 => (IpAddr::V6(a6), IpAddr::V6(b6)),
                     _ => (IpAddr::V4(ea.ipv4), IpAddr::V4(eb.ipv4)),
@@ -178,7 +205,8 @@ struct WorkerResult {
 fn worker(
     t: Arc<Topology>,
     setup: Vec<(EniIdx, Vec<u8>)>,
-    start: Arc<Barrier>,
+    ready: Sender<()>,
+    go: Receiver<()>,
     rx: Receiver<Batch>,
     back: Sender<Batch>,
 ) -> WorkerResult {
@@ -189,7 +217,10 @@ fn worker(
         fabric.process(NOW, *eni, frame, &mut out, &mut trace);
     }
     let before = fabric.counters().clone();
-    start.wait();
+    // Set up, then wait until every worker is (the timing starts together):
+    // `go` closes when the driver starts the clock, or gives up.
+    let _ = ready.send(());
+    let _ = go.recv();
     let mut busy = Duration::ZERO;
     for mut batch in rx {
         let t0 = Instant::now();
@@ -213,13 +244,29 @@ pub fn run(t: Arc<Topology>, cfg: &Config) -> Result<Report, BenchError> {
     if cfg.workers == 0 || cfg.flows_per_pair == 0 {
         return Err(BenchError::Nothing);
     }
+    if cfg.packets == 0 {
+        return Err(BenchError::NoPackets);
+    }
+    if cfg.workers > MAX_WORKERS {
+        return Err(BenchError::TooManyWorkers(cfg.workers));
+    }
+    let in_subnets = t
+        .hosts
+        .iter()
+        .filter(|h| h.service.is_none() && matches!(t.eni(h.eni).attachment, Attachment::Subnet(_)))
+        .count();
+    let all_pairs = in_subnets * in_subnets.saturating_sub(1) / 2;
+    if all_pairs > MAX_FLOWS {
+        return Err(BenchError::TooManyPairs(all_pairs));
+    }
     let (hosts, pairs, flows) = flows(&t, cfg);
     if flows.is_empty() {
         return Err(BenchError::NoPairs);
     }
     let w = cfg.workers;
     let shards: Vec<usize> = flows.iter().map(|f| shard_of(&f.key, w)).collect();
-    let start = Arc::new(Barrier::new(w + 1));
+    let (ready_tx, ready_rx) = bounded::<()>(w);
+    let (go_tx, go_rx) = bounded::<()>(0);
     let mut senders = Vec::new();
     let mut pools = Vec::new();
     let mut handles = Vec::new();
@@ -232,18 +279,31 @@ pub fn run(t: Arc<Topology>, cfg: &Config) -> Result<Report, BenchError> {
             .filter(|&(_, &s)| s == i)
             .flat_map(|(f, _)| [(f.a, f.forward.clone()), (f.b, f.reverse.clone())])
             .collect();
-        let (t, start) = (Arc::clone(&t), Arc::clone(&start));
-        handles.push(
-            std::thread::Builder::new()
-                .name(format!("bench-worker-{i}"))
-                .spawn(move || worker(t, setup, start, rx, back_tx))
-                .expect("a worker thread"),
-        );
+        let (t, ready, go) = (Arc::clone(&t), ready_tx.clone(), go_rx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("bench-worker-{i}"))
+            .spawn(move || worker(t, setup, ready, go, rx, back_tx));
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                // Release the workers already started: no go, no batches.
+                drop((go_tx, senders));
+                for h in handles {
+                    let _ = h.join();
+                }
+                return Err(BenchError::Spawn(e.to_string()));
+            }
+        }
         senders.push(tx);
         pools.push(back_rx);
     }
+    // Only the workers hold `ready` now: a worker that died does not hang this.
+    drop(ready_tx);
     let mut current: Vec<Batch> = (0..w).map(|_| Batch::default()).collect();
-    start.wait();
+    for _ in 0..w {
+        let _ = ready_rx.recv();
+    }
+    drop(go_tx);
     let t0 = Instant::now();
     let n = flows.len() as u64;
     for i in 0..cfg.packets {

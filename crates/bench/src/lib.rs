@@ -12,4 +12,4 @@ pub mod driver;
 pub mod frames;
 pub mod shapes;
 
-pub use driver::{BenchError, Config, Report, run};
+pub use driver::{BenchError, Config, MAX_FLOWS, MAX_WORKERS, Report, run};

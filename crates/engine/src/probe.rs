@@ -15,6 +15,7 @@ use vpcsim_model::{Destination, EniIdx, Expectation, ExpectedResult, HostIdx, Le
 
 use crate::services;
 use crate::sim::{Record, Sim, SimConfig};
+use vpcsim_model::limits::sim_add;
 
 /// What to try.
 #[derive(Clone, Debug)]
@@ -47,6 +48,57 @@ impl From<&Expectation> for ProbeSpec {
     }
 }
 
+/// Why a probe failed when no frame of it was dropped by the data plane:
+/// the engine's own reasons, beside the fabric's `DropReason`s, so that
+/// every `dropped` says why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeReason {
+    /// The name did not resolve.
+    Nxdomain,
+    /// The source host has no address of the destination's family (an
+    /// IPv4-only host asked to reach an IPv6 address, or the reverse): its
+    /// stack cannot send, so no frame leaves.
+    NoAddressFamily,
+    /// The destination cannot be sent to (loopback, multicast, broadcast,
+    /// unspecified, IPv4-mapped IPv6), as a DNS answer may give.
+    NotUnicast,
+    /// Nothing was dropped, but no answer came back before the timeout (a
+    /// hop latency too long for it, a server that never answers).
+    Timeout,
+}
+
+impl ProbeReason {
+    pub const ALL: [ProbeReason; 4] =
+        [ProbeReason::Nxdomain, ProbeReason::NoAddressFamily, ProbeReason::NotUnicast, ProbeReason::Timeout];
+
+    /// The one-word name scenarios use in `drop_reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeReason::Nxdomain => "nxdomain",
+            ProbeReason::NoAddressFamily => "no-address-family",
+            ProbeReason::NotUnicast => "not-unicast",
+            ProbeReason::Timeout => "timeout",
+        }
+    }
+
+    /// Why `from` cannot send to `dest` at all, if it cannot.
+    pub fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<ProbeReason> {
+        let not_unicast = match dest {
+            IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
+            IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.to_ipv4_mapped().is_some(),
+        };
+        if not_unicast {
+            return Some(ProbeReason::NotUnicast);
+        }
+        let eni = t.eni(t.host(from).eni);
+        let has_family = match dest {
+            IpAddr::V4(_) => !eni.ipv4.is_unspecified(),
+            IpAddr::V6(_) => eni.ipv6.is_some(),
+        };
+        (!has_family).then_some(ProbeReason::NoAddressFamily)
+    }
+}
+
 /// The first drop a probe met.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedDrop {
@@ -69,8 +121,10 @@ pub struct ProbeOutcome {
     pub crossed: Vec<Component>,
     /// The source address the destination saw.
     pub seen_source: Option<IpAddr>,
-    /// Every frame of the probe, in order.
+    /// Every frame of the probe, in order, up to `SimConfig::max_records`.
     pub records: Vec<Record>,
+    /// Frames of the probe past `SimConfig::max_records`, simulated but not kept.
+    pub truncated: u64,
 }
 
 /// Where a probe or flow goes, from the source host's point of view.
@@ -101,14 +155,16 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         crossed: Vec::new(),
         seen_source: None,
         records: Vec::new(),
+        truncated: 0,
     };
     let mut sim = Sim::new(Arc::clone(&topology), config);
     sim.run_until(spec.at);
     // Only the probe's own frames count.
     sim.records.clear();
+    sim.truncated = 0;
     let from = spec.from;
     let source_eni = topology.host(from).eni;
-    let deadline = spec.at + spec.timeout;
+    let deadline = sim_add(spec.at, spec.timeout);
     if outcome.dest.is_none()
         && let Destination::Name(name) = &spec.to
     {
@@ -117,10 +173,20 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         outcome.dest = sim.resolve(from, name, v6, deadline);
     }
     let Some(dest) = outcome.dest else {
-        outcome.drop = Some(ObservedDrop { reason: "nxdomain".into(), at: None, leg: Leg::Forward });
+        outcome.drop =
+            Some(ObservedDrop { reason: ProbeReason::Nxdomain.as_str().into(), at: None, leg: Leg::Forward });
         outcome.records = std::mem::take(&mut sim.records);
+        outcome.truncated = sim.truncated;
         return outcome;
     };
+    if let Some(reason) = ProbeReason::unsendable(&topology, from, dest) {
+        // The stack would refuse to send: dropped at the source's own ENI.
+        let at = Some(Component::Eni(source_eni));
+        outcome.drop = Some(ObservedDrop { reason: reason.as_str().into(), at, leg: Leg::Forward });
+        outcome.records = std::mem::take(&mut sim.records);
+        outcome.truncated = sim.truncated;
+        return outcome;
+    }
     let port = spec.port.unwrap_or(0);
     let probe = sim.with_host(from, |host, now| match spec.proto {
         Protocol::Tcp => host.tcp_connect(now, dest, port),
@@ -155,13 +221,18 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
             }
             None => {
                 // Let the handshake's last ACK reach the server.
-                let settle = sim.now() + sim.hop_latency() * 4;
+                let settle = sim_add(sim.now(), sim.hop_latency().saturating_mul(4));
                 sim.run_until(settle);
             }
         }
     }
     outcome.records = std::mem::take(&mut sim.records);
+    outcome.truncated = sim.truncated;
     analyse(&mut outcome, source_eni);
+    if outcome.result == ExpectedResult::Dropped && outcome.drop.is_none() {
+        // Every `dropped` says why: here, that no answer came in time.
+        outcome.drop = Some(ObservedDrop { reason: ProbeReason::Timeout.as_str().into(), at: None, leg: Leg::Forward });
+    }
     outcome
 }
 
@@ -300,6 +371,14 @@ impl ProbeOutcome {
             }
             let leg = if d.leg == Leg::Forward { "forward" } else { "return" };
             let _ = write!(s, ", {leg} leg)");
+        }
+        if self.truncated > 0 {
+            let _ = write!(
+                s,
+                "; {} more frames not recorded (only the first {} are kept)",
+                self.truncated,
+                self.records.len()
+            );
         }
         s
     }

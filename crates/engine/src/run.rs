@@ -10,13 +10,13 @@ use vpcsim_dataplane::{Component, Verdict};
 use vpcsim_hosts::{ProbeId, ProbeStatus};
 use vpcsim_model::{Destination, Flow, Protocol, Topology};
 
-use crate::probe::resolve;
+use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};
+
+use crate::probe::{ProbeReason, resolve};
 use crate::sim::{Sim, SimConfig};
 
 /// How long one request of a flow may take before it counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
-/// The orchestration tick: how often flows are looked at.
-const TICK: Duration = Duration::from_millis(1);
 /// What a TCP flow sends once connected.
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: vpcsim\r\n\r\n";
 
@@ -48,7 +48,11 @@ pub struct RunReport {
     pub flows: Vec<FlowReport>,
     /// By component id.
     pub components: BTreeMap<String, ComponentReport>,
+    /// Frames through the fabric, recorded or not.
     pub frames: u64,
+    /// Frames past `SimConfig::max_records`, not recorded: the per-flow drops and
+    /// the component counts leave them out.
+    pub truncated: u64,
     pub ended_at: Duration,
     pub sim: Sim,
 }
@@ -79,19 +83,33 @@ pub fn run(topology: &Arc<Topology>, config: SimConfig, mut progress: impl FnMut
             report: FlowReport { label: label(t, f), requests: f.requests, ..FlowReport::default() },
         })
         .collect();
-    let flows_end =
-        t.flows.iter().map(|f| f.start + REQUEST_TIMEOUT * (f.requests + 1)).max().unwrap_or(Duration::ZERO);
+    let flows_end = t
+        .flows
+        .iter()
+        .map(|f| sim_add(f.start, REQUEST_TIMEOUT.saturating_mul(f.requests.saturating_add(1))))
+        .max()
+        .unwrap_or(Duration::ZERO);
     // Events after the last flow still happen, so the timeline is whole.
-    let events_end = t.events.iter().map(|e| e.at + TICK).max().unwrap_or(Duration::ZERO);
+    let events_end = t.events.iter().map(|e| e.at).max().unwrap_or(Duration::ZERO).min(MAX_SIM_TIME);
     let end = flows_end.max(events_end);
-    while sim.now() < end && (flows.iter().any(|f| f.done < f.flow.requests) || sim.now() < events_end) {
+    // Next-event: the flows are looked at when something they wait for has
+    // happened (their probe's status changed) or one of their instants came
+    // (a start, a request's timeout); the simulation jumps straight there
+    // through idle time.
+    loop {
         let now = sim.now();
         for f in &mut flows {
             step(&mut sim, f, now);
         }
-        sim.run_until(now + TICK);
         progress(sim.now(), end);
+        let Some(wake) = flows.iter().filter_map(|f| f.wake()).min() else { break };
+        if sim.now() >= end {
+            break;
+        }
+        sim.run_until_or(wake.min(end), |s| flows.iter().any(|f| f.ready(s)));
     }
+    sim.run_until(events_end);
+    progress(sim.now(), end);
     // Everything still open has failed.
     for f in &mut flows {
         if f.active.take().is_some() {
@@ -102,7 +120,8 @@ pub fn run(topology: &Arc<Topology>, config: SimConfig, mut progress: impl FnMut
         topology: Arc::clone(t),
         flows: Vec::new(),
         components: BTreeMap::new(),
-        frames: sim.records.len() as u64,
+        frames: sim.records.len() as u64 + sim.truncated,
+        truncated: sim.truncated,
         ended_at: sim.now(),
         sim,
     };
@@ -111,10 +130,52 @@ pub fn run(topology: &Arc<Topology>, config: SimConfig, mut progress: impl FnMut
     report
 }
 
-/// One flow at one tick: start the next request, or see how the current one went.
+impl FlowState<'_> {
+    /// The next instant this flow acts on its own: its request's timeout, or
+    /// its start. `None` once every request is done.
+    fn wake(&self) -> Option<Duration> {
+        match self.active {
+            Some((_, started, _)) => Some(sim_add(started, REQUEST_TIMEOUT)),
+            None if self.done < self.flow.requests => Some(self.flow.start),
+            None => None,
+        }
+    }
+
+    /// Whether `step` has something to do now: the request it waits on
+    /// changed (connected, answered, refused, unreachable).
+    fn ready(&self, sim: &Sim) -> bool {
+        let Some((probe, _, sent)) = self.active else { return false };
+        let host = sim.host(self.flow.from);
+        match (self.flow.proto, host.probe_status(probe)) {
+            (Protocol::Tcp, ProbeStatus::Connected) => !sent || !host.tcp_received(probe).is_empty(),
+            (_, ProbeStatus::Replied | ProbeStatus::Refused | ProbeStatus::Unreachable) => true,
+            _ => false,
+        }
+    }
+}
+
+/// One flow at one instant: see how the current request went, then start the
+/// next one if it is due.
 fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     let from = f.flow.from;
     if let Some((probe, started, sent)) = f.active {
+        step_active(sim, f, now, probe, started, sent);
+        if f.active.is_some() {
+            return;
+        }
+        if f.flow.proto == Protocol::Tcp {
+            // The request is over: reset its connection, so a flow of many
+            // requests holds one connection's sockets at a time, not all.
+            sim.with_host(from, |h, _| h.abort_probe(probe));
+        }
+    }
+    start_next(sim, f, now);
+}
+
+/// See how the current request went; finish it if it is over.
+fn step_active(sim: &mut Sim, f: &mut FlowState, now: Duration, probe: ProbeId, started: Duration, sent: bool) {
+    let from = f.flow.from;
+    {
         let status = sim.host(from).probe_status(probe);
         match (f.flow.proto, status) {
             (Protocol::Tcp, ProbeStatus::Connected) if !sent => {
@@ -150,8 +211,12 @@ fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
             }
             _ => {}
         }
-        return;
     }
+}
+
+/// Start the flow's next request if it is due.
+fn start_next(sim: &mut Sim, f: &mut FlowState, now: Duration) {
+    let from = f.flow.from;
     if f.done >= f.flow.requests || now < f.flow.start {
         return;
     }
@@ -160,15 +225,23 @@ fn step(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     {
         // Resolved by the source host's stack when the flow starts.
         let v6 = f.flow.proto == Protocol::Icmpv6;
-        f.dest = sim.resolve(from, name, v6, now + REQUEST_TIMEOUT * 10);
+        f.dest = sim.resolve(from, name, v6, sim_add(now, REQUEST_TIMEOUT * 10));
     }
     let Some(dest) = f.dest else {
         // The name does not resolve: every request fails at once.
         f.report.failed += f.flow.requests - f.done;
-        *f.report.drops.entry("nxdomain".into()).or_default() += u64::from(f.flow.requests - f.done);
+        *f.report.drops.entry(ProbeReason::Nxdomain.as_str().into()).or_default() +=
+            u64::from(f.flow.requests - f.done);
         f.done = f.flow.requests;
         return;
     };
+    if let Some(reason) = ProbeReason::unsendable(sim.topology(), from, dest) {
+        // The source's stack cannot send there: every request fails at once.
+        f.report.failed += f.flow.requests - f.done;
+        *f.report.drops.entry(reason.as_str().into()).or_default() += u64::from(f.flow.requests - f.done);
+        f.done = f.flow.requests;
+        return;
+    }
     let port = f.flow.port.unwrap_or(0);
     let proto = f.flow.proto;
     let probe = sim.with_host(from, |h, now| match proto {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
 use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
+use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};
 use vpcsim_model::{Attachment, EndpointState, EniIdx, EventAction, HostIdx, Protocol, Topology};
 
 use crate::pcap::Capture;
@@ -23,6 +24,12 @@ use crate::services;
 
 /// The default latency of one pass through the fabric.
 pub const DEFAULT_HOP_LATENCY: Duration = Duration::from_micros(100);
+
+/// Frames one simulation keeps a record of (with its trace). Past it frames
+/// are still simulated and counted in [`Sim::truncated`], not kept: a stack
+/// retransmitting for an hour must not fill memory. A record with its trace
+/// is a few hundred bytes, so this is tens of megabytes at most.
+pub const MAX_RECORDS: usize = 100_000;
 
 #[derive(Clone, Copy, Debug)]
 pub struct SimConfig {
@@ -32,11 +39,13 @@ pub struct SimConfig {
     pub record: bool,
     /// Capture frames per segment (each subnet, the internet).
     pub capture: bool,
+    /// Records kept at most (default [`MAX_RECORDS`]).
+    pub max_records: usize,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false }
+        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false, max_records: MAX_RECORDS }
     }
 }
 
@@ -133,6 +142,11 @@ pub struct Sim {
     now: Duration,
     config: SimConfig,
     pub records: Vec<Record>,
+    /// Frames not recorded because `records` was full (`max_records`).
+    pub truncated: u64,
+    /// Scheduled events run so far: the work done, whatever the simulated
+    /// time it spanned.
+    events_run: u64,
     /// What changed when: endpoint states, target health.
     pub timeline: Vec<(Duration, String)>,
     captures: std::collections::BTreeMap<Segment, Capture>,
@@ -168,6 +182,8 @@ impl Sim {
             now: Duration::ZERO,
             config,
             records: Vec::new(),
+            truncated: 0,
+            events_run: 0,
             timeline: Vec::new(),
             captures: Default::default(),
             out: Vec::with_capacity(2048),
@@ -217,7 +233,8 @@ impl Sim {
         &self.captures
     }
 
-    /// Runs every event up to and including `until`; time then stands at `until`.
+    /// Runs every event up to and including `until`; time then stands at
+    /// `until` (held at `MAX_SIM_TIME`, where simulated time ends).
     pub fn run_until(&mut self, until: Duration) {
         self.run_until_or(until, |_| false);
     }
@@ -225,11 +242,13 @@ impl Sim {
     /// Like `run_until`, but stops after the first event after which `done`
     /// holds. Returns whether it stopped early.
     pub fn run_until_or(&mut self, until: Duration, mut done: impl FnMut(&Sim) -> bool) -> bool {
+        let until = until.min(MAX_SIM_TIME);
         while let Some(Reverse(next)) = self.queue.peek() {
             if next.time > until {
                 break;
             }
             let Some(Reverse(ev)) = self.queue.pop() else { break };
+            self.events_run += 1;
             self.now = ev.time;
             match ev.kind {
                 Kind::Event(i) => self.apply_event(i),
@@ -256,6 +275,11 @@ impl Sim {
         }
         self.now = self.now.max(until);
         false
+    }
+
+    /// Scheduled events (deliveries, polls, scenario events) run so far.
+    pub fn events_run(&self) -> u64 {
+        self.events_run
     }
 
     /// Resolves `name` from host `from` with real DNS queries, running the
@@ -392,7 +416,7 @@ impl Sim {
         }
         if let Some(at) = next {
             // A stack that asks to be polled now has just been: next instant.
-            self.schedule_poll(h, at.max(now + Duration::from_micros(1)));
+            self.schedule_poll(h, at.max(sim_add(now, Duration::from_micros(1))));
         }
         self.serve(h);
     }
@@ -407,6 +431,11 @@ impl Sim {
     }
 
     fn push(&mut self, time: Duration, host: HostIdx, kind: Kind) {
+        // Nothing happens after simulated time ends; every instant at which
+        // something does stays strictly before it, so a run always ends.
+        if time >= MAX_SIM_TIME {
+            return;
+        }
         self.seq += 1;
         self.queue.push(Reverse(Scheduled { time, host, seq: self.seq, kind }));
     }
@@ -415,9 +444,10 @@ impl Sim {
     fn transmit(&mut self, h: HostIdx, frame: Vec<u8>) {
         let from = self.topology.host(h).eni;
         self.capture(from, &frame);
-        let mut trace = if self.config.record { Trace::on() } else { Trace::off() };
+        let record = self.config.record && self.records.len() < self.config.max_records;
+        let mut trace = if record { Trace::on() } else { Trace::off() };
         let verdict = self.fabric.process(self.now, from, &frame, &mut self.out, &mut trace);
-        let arrive = self.now + self.config.hop_latency;
+        let arrive = sim_add(self.now, self.config.hop_latency);
         let delivered = match verdict {
             Verdict::Deliver(to) => {
                 let meta = ip_meta(&self.out);
@@ -435,7 +465,10 @@ impl Sim {
             }
             Verdict::Drop(_) | Verdict::Absorbed => None,
         };
-        if self.config.record && !matches!(verdict, Verdict::Reply(_) | Verdict::Absorbed) {
+        let kept = !matches!(verdict, Verdict::Reply(_) | Verdict::Absorbed);
+        if self.config.record && kept && !record {
+            self.truncated += 1;
+        } else if record && kept {
             self.records.push(Record {
                 time: self.now,
                 from,

@@ -10,6 +10,7 @@
 //! space, and every route table holds its implicit local routes.
 
 mod graph;
+pub mod limits;
 mod rules;
 mod traffic;
 

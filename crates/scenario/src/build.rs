@@ -243,9 +243,9 @@ impl<'a> Builder<'a> {
         self.t.description = raw.description.clone();
         self.t.seed = raw.seed.unwrap_or(0);
         if let Some(l) = &raw.hop_latency {
-            match values::duration(l.get_ref()) {
-                Ok(d) if d > Duration::ZERO && d <= Duration::from_secs(1) => self.t.hop_latency = Some(d),
-                Ok(_) => self.err(l.span(), "`hop_latency` must be above 0 and at most 1s"),
+            match values::duration_at_most(l.get_ref(), vpcsim_model::limits::MAX_HOP_LATENCY, "hop_latency") {
+                Ok(d) if d > Duration::ZERO => self.t.hop_latency = Some(d),
+                Ok(_) => self.err(l.span(), "`hop_latency` must be above 0"),
                 Err(m) => self.err(l.span(), m),
             }
         }
@@ -1094,6 +1094,11 @@ impl<'a> Builder<'a> {
     fn listeners(&mut self, raw: &[Spanned<String>]) -> Vec<Listener> {
         let mut out: Vec<Listener> = Vec::new();
         for l in raw {
+            if out.len() == vpcsim_model::limits::MAX_LISTENERS_PER_HOST {
+                let max = vpcsim_model::limits::MAX_LISTENERS_PER_HOST;
+                self.err(l.span(), format!("a host may listen on at most {max} ports (vpcsim's limit)"));
+                break;
+            }
             match values::listener(l.get_ref()) {
                 Err(e) => self.err(l.span(), e),
                 Ok(listener) if out.contains(&listener) => {

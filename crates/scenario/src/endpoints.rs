@@ -604,7 +604,8 @@ impl Builder<'_> {
 
     pub(crate) fn events(&mut self, raw: &RawScenario) {
         for r in &raw.event {
-            let Some(at) = crate::values::duration(r.at.get_ref()).map_err(|m| self.err(r.at.span(), m)).ok() else {
+            let at = crate::values::duration_at_most(r.at.get_ref(), vpcsim_model::limits::MAX_TIME, "at");
+            let Some(at) = at.map_err(|m| self.err(r.at.span(), m)).ok() else {
                 continue;
             };
             let endpoint = |b: &mut Self| -> Option<InterfaceEndpointIdx> {

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use toml::Spanned;
-use vpcsim_model::{Destination, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request};
+use vpcsim_model::{Destination, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request, limits};
 
 use crate::build::{Builder, Kind, a};
 use crate::raw::{RawExpect, RawFlow, RawScenario};
@@ -33,8 +33,8 @@ impl Builder<'_> {
         let proto = self.traffic_proto(&e.proto);
         let to = self.destination(&e.to, proto);
         let port = self.traffic_port(e.port.as_ref(), proto, &e.proto);
-        let at = self.duration(e.at.as_ref(), Duration::ZERO);
-        let timeout = self.duration(e.timeout.as_ref(), DEFAULT_TIMEOUT);
+        let at = self.duration(e.at.as_ref(), Duration::ZERO, limits::MAX_TIME, "at");
+        let timeout = self.duration(e.timeout.as_ref(), DEFAULT_TIMEOUT, limits::MAX_TIMEOUT, "timeout");
         if let (Some(t), Some(Duration::ZERO)) = (&e.timeout, timeout) {
             self.err(t.span(), "`timeout` must be longer than 0");
         }
@@ -134,17 +134,31 @@ impl Builder<'_> {
         let proto = self.traffic_proto(&f.proto);
         let to = self.destination(&f.to, proto);
         let port = self.traffic_port(f.port.as_ref(), proto, &f.proto);
-        let start = self.duration(f.start.as_ref(), Duration::ZERO);
+        let start = self.duration(f.start.as_ref(), Duration::ZERO, limits::MAX_TIME, "start");
         let requests = match &f.requests {
             None => Some(1),
             Some(r) => match u32::try_from(*r.get_ref()) {
-                Ok(n) if n >= 1 => Some(n),
+                Ok(n) if (1..=limits::MAX_REQUESTS).contains(&n) => Some(n),
                 _ => {
-                    self.err(r.span(), format!("`requests` must be between 1 and {}", u32::MAX));
+                    self.err(
+                        r.span(),
+                        format!("`requests` must be between 1 and {} (vpcsim's limit)", limits::MAX_REQUESTS),
+                    );
                     None
                 }
             },
         };
+        // The limit holds for the file as a whole: the flows share one simulation.
+        if let (Some(n), Some(r)) = (requests, &f.requests) {
+            let total = self.t.flows.iter().map(|f| u64::from(f.requests)).sum::<u64>() + u64::from(n);
+            if total > u64::from(limits::MAX_REQUESTS) {
+                self.err(
+                    r.span(),
+                    format!("the flows make {total} requests in all; vpcsim's limit is {}", limits::MAX_REQUESTS),
+                );
+                return None;
+            }
+        }
         Some(Flow { from: from?, to: to?, proto: proto?, port: port?, start: start?, requests: requests? })
     }
 
@@ -194,6 +208,10 @@ impl Builder<'_> {
             }
             Destination::Host(host)
         } else if let Ok(ip) = s.parse::<IpAddr>() {
+            if let Some(what) = unusable_destination(ip) {
+                self.err(r.span(), format!("{ip} is {what}: `to` takes a unicast address of another host"));
+                return None;
+            }
             let family_ok = match proto {
                 Some(Protocol::Icmp) => ip.is_ipv4(),
                 Some(Protocol::Icmpv6) => ip.is_ipv6(),
@@ -250,10 +268,17 @@ impl Builder<'_> {
         }
     }
 
-    fn duration(&mut self, d: Option<&Spanned<String>>, default: Duration) -> Option<Duration> {
+    /// A duration given as `key`, at most `max` (`vpcsim_model::limits`).
+    fn duration(
+        &mut self,
+        d: Option<&Spanned<String>>,
+        default: Duration,
+        max: Duration,
+        key: &str,
+    ) -> Option<Duration> {
         match d {
             None => Some(default),
-            Some(d) => values::duration(d.get_ref()).map_err(|m| self.err(d.span(), m)).ok(),
+            Some(d) => values::duration_at_most(d.get_ref(), max, key).map_err(|m| self.err(d.span(), m)).ok(),
         }
     }
 
@@ -283,5 +308,22 @@ impl Builder<'_> {
         if !self.ids.contains_key(s) && !eni {
             self.err(r.span(), format!("unknown id `{s}` in `{key}`"));
         }
+    }
+}
+
+/// What makes `ip` an address no probe can be sent to, if anything: it
+/// never leaves the host, names no one host, or is IPv4 written as IPv6
+/// (which an IPv4-only host cannot send and AWS does not route).
+fn unusable_destination(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(a) if a.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V6(a) if a.is_loopback() => Some("the IPv6 loopback address"),
+        IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => Some("an IPv4-mapped IPv6 address"),
+        _ => None,
     }
 }

@@ -179,6 +179,26 @@ pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }
 
+/// A duration no longer than `max` (a documented limit, `vpcsim_model::limits`).
+pub(crate) fn duration_at_most(s: &str, max: Duration, key: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d > max {
+        return Err(format!("`{key}` = \"{}\" is past vpcsim's limit: at most {}", s.trim(), show_duration(max)));
+    }
+    Ok(d)
+}
+
+/// A limit in the largest unit that writes it whole: "8760h", "1h", "100ms".
+pub(crate) fn show_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    for (unit, n) in [("h", 3_600_000_000_000u128), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000)] {
+        if nanos >= n && nanos.is_multiple_of(n) {
+            return format!("{}{unit}", nanos / n);
+        }
+    }
+    format!("{}us", d.as_micros())
+}
+
 /// Whether `s` is a well-formed DNS name: at least two labels of letters,
 /// digits and hyphens, none starting or ending with a hyphen, 1–63 characters
 /// each, 253 in all. A trailing dot is allowed. The last label may not be all
@@ -231,6 +251,12 @@ mod tests {
         for bad in ["", "s", "3", "3x", "-1s", "1.s", ".5s", "1.2.3s", "99999999999999999999999h"] {
             assert!(duration(bad).is_err(), "{bad}");
         }
+        let year = Duration::from_secs(365 * 24 * 3600);
+        assert_eq!(duration_at_most("8760h", year, "at"), Ok(year));
+        assert!(duration_at_most("8760.001h", year, "at").unwrap_err().contains("at most 8760h"));
+        assert!(duration_at_most("5124095576030431h", year, "start").is_err());
+        assert_eq!(show_duration(Duration::from_millis(100)), "100ms");
+        assert_eq!(show_duration(Duration::from_secs(3600)), "1h");
     }
 
     #[test]
