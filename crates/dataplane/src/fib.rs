@@ -10,11 +10,13 @@
 //!   DIR-24-8 but with a 256 KiB root instead of 64 MiB, as a fabric holds
 //!   one per route table). Prefixes are expanded into slots shortest first, so
 //!   longer ones overwrite; a lookup reads one to three slots, no branches on
-//!   the number of routes.
+//!   the number of routes. The trie is laid out at a table's first lookup,
+//!   not before: an organisation has thousands of route tables, and a probe
+//!   crosses a few (the root alone is 256 KiB).
 //! - IPv6: one hash map per prefix length present, probed longest first.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
@@ -187,8 +189,22 @@ impl Dir4 {
 #[derive(Clone, Debug, Default)]
 pub struct Fib {
     /// `None` when the table has no IPv4 route.
-    v4: Option<Arc<Dir4>>,
+    v4: Option<Arc<LazyDir4>>,
     v6: Arc<Lpm<u128>>,
+}
+
+/// The IPv4 winners, and their trie once a lookup asked for it.
+#[derive(Debug)]
+struct LazyDir4 {
+    routes: Lpm<u32>,
+    dir: OnceLock<Dir4>,
+}
+
+impl LazyDir4 {
+    #[inline]
+    fn get(&self) -> &Dir4 {
+        self.dir.get_or_init(|| Dir4::build(&self.routes))
+    }
 }
 
 /// How strongly a route claims its prefix: lower wins.
@@ -218,7 +234,7 @@ impl Fib {
                 RouteDest::PrefixList(pl) => t.prefix_list(pl).entries.iter().copied().for_each(add),
             }
         }
-        let v4 = (!v4.lengths.is_empty()).then(|| Arc::new(Dir4::build(&v4)));
+        let v4 = (!v4.lengths.is_empty()).then(|| Arc::new(LazyDir4 { routes: v4, dir: OnceLock::new() }));
         Fib { v4, v6: Arc::new(v6) }
     }
 
@@ -226,7 +242,7 @@ impl Fib {
     #[inline]
     pub fn lookup(&self, dest: IpAddr) -> Option<&FibEntry> {
         match dest {
-            IpAddr::V4(a) => self.v4.as_ref()?.lookup(u32::from(a)),
+            IpAddr::V4(a) => self.v4.as_ref()?.get().lookup(u32::from(a)),
             IpAddr::V6(a) => self.v6.lookup(u128::from(a)),
         }
     }

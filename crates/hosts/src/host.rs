@@ -82,10 +82,9 @@ pub struct HostStats {
     pub frames_sent: u64,
 }
 
-/// Listening sockets kept ready per TCP port. The pool is topped up after every
-/// received frame, so one is enough; two leave room for a SYN and its
-/// retransmission in the same frame batch.
-const LISTEN_POOL: usize = 2;
+/// How many released TCP ports wait before one is picked again (a quarter
+/// of the ephemeral range).
+const TCP_PORT_QUARANTINE: usize = 7_000;
 /// TCP receive and send buffers (each), servers and probes.
 const TCP_BUFFER: usize = 32 * 1024;
 /// UDP server buffers: datagrams and bytes (each direction).
@@ -173,10 +172,24 @@ pub struct VirtualHost {
     sockets: SocketSet<'static>,
     rng: HostRng,
     servers: Vec<ServerConn>,
-    udp_servers: Vec<SocketHandle>,
+    /// Ports the host listens on (from its configuration), for lookup.
+    listening_tcp: BTreeSet<u16>,
+    listening_udp: BTreeSet<u16>,
+    /// UDP echo servers by port, made at their first datagram.
+    udp_servers: Vec<(u16, SocketHandle)>,
     probes: Vec<Probe>,
+    /// The probes that still hold a socket, in the order they were opened:
+    /// bookkeeping visits these, not every probe a long run ever made.
+    open_probes: Vec<ProbeId>,
     /// Local TCP ports in use: listeners and open probe connections.
     tcp_ports: BTreeSet<u16>,
+    /// TCP ports released lately, oldest first, not picked again until
+    /// [`TCP_PORT_QUARANTINE`] others have been released: the peer may still
+    /// hold the old connection (TIME-WAIT, a RST in flight), and a new SYN
+    /// on the same four-tuple would meet it, as on Linux.
+    tcp_released: std::collections::VecDeque<u16>,
+    /// The same ports, for lookup.
+    tcp_quarantined: BTreeSet<u16>,
     /// Local UDP ports in use: listeners and waiting probes.
     udp_ports: BTreeSet<u16>,
     /// ICMP echo identifiers of waiting pings.
@@ -267,40 +280,38 @@ impl VirtualHost {
             sockets: SocketSet::new(Vec::new()),
             servers: Vec::new(),
             udp_servers: Vec::new(),
+            listening_tcp: BTreeSet::new(),
+            listening_udp: BTreeSet::new(),
             probes: Vec::new(),
+            open_probes: Vec::new(),
             tcp_ports: BTreeSet::new(),
+            tcp_released: std::collections::VecDeque::new(),
+            tcp_quarantined: BTreeSet::new(),
             udp_ports: BTreeSet::new(),
             icmp_idents: BTreeSet::new(),
             stats: HostStats::default(),
-            scratch: vec![0; UDP_SERVER_BYTES.max(TCP_BUFFER)],
+            // Sized at the first socket: most hosts of a large network stay idle.
+            scratch: Vec::new(),
             requests: Vec::new(),
             next_conn: 0,
             config,
         };
-        for l in host.config.listen.clone() {
+        // Ports are reserved now; their sockets (and buffers) are made when
+        // the first segment or datagram for them arrives, so an idle listener
+        // costs nothing but its number.
+        for l in &host.config.listen {
             match l.proto {
-                Protocol::Tcp if host.tcp_ports.insert(l.port) => {}
-                Protocol::Udp if host.udp_ports.insert(l.port) => {
-                    let mut socket = udp::Socket::new(
-                        udp::PacketBuffer::new(
-                            vec![udp::PacketMetadata::EMPTY; UDP_SERVER_PACKETS],
-                            vec![0; UDP_SERVER_BYTES],
-                        ),
-                        udp::PacketBuffer::new(
-                            vec![udp::PacketMetadata::EMPTY; UDP_SERVER_PACKETS],
-                            vec![0; UDP_SERVER_BYTES],
-                        ),
-                    );
-                    // Port 0 (refused by smoltcp) cannot come from a valid topology.
-                    if socket.bind(l.port).is_ok() {
-                        host.udp_servers.push(host.sockets.add(socket));
-                    }
+                Protocol::Tcp => {
+                    host.tcp_ports.insert(l.port);
+                    host.listening_tcp.insert(l.port);
                 }
-                // A duplicate listener, or a protocol without servers.
+                Protocol::Udp => {
+                    host.udp_ports.insert(l.port);
+                    host.listening_udp.insert(l.port);
+                }
                 _ => {}
             }
         }
-        host.replenish_listeners();
         host
     }
 
@@ -328,8 +339,17 @@ impl VirtualHost {
             }
             self.device.rx.push_back(frame);
         }
-        while self.iface.poll_ingress_single(ts, &mut self.device, &mut self.sockets) != PollIngressSingleResult::None {
-            self.replenish_listeners();
+        loop {
+            if let Some(to) = self.device.rx.front().and_then(|f| arriving(f)) {
+                self.open_server(to);
+            }
+            if self.iface.poll_ingress_single(ts, &mut self.device, &mut self.sockets) == PollIngressSingleResult::None
+            {
+                break;
+            }
+        }
+        if self.scratch.is_empty() && self.sockets.iter().next().is_some() {
+            self.scratch = vec![0; UDP_SERVER_BYTES.max(TCP_BUFFER)];
         }
         self.run_servers();
         self.run_probes();
@@ -358,8 +378,9 @@ impl VirtualHost {
     /// out at the next poll. A destination smoltcp cannot connect to (port 0,
     /// an unspecified address) makes the probe `Unreachable` at once.
     pub fn tcp_connect(&mut self, _now: Duration, dst: IpAddr, port: u16) -> ProbeId {
-        let ports = &self.tcp_ports;
-        let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, |p| ports.contains(&p)) else {
+        let (ports, released) = (&self.tcp_ports, &self.tcp_quarantined);
+        let taken = |p| ports.contains(&p) || released.contains(&p);
+        let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, taken) else {
             return self.push_failed();
         };
         self.solicit(dst);
@@ -543,6 +564,7 @@ impl VirtualHost {
 
     fn push_probe(&mut self, kind: ProbeKind, local_port: u16) -> ProbeId {
         self.probes.push(Probe { kind, status: ProbeStatus::Pending, local_port });
+        self.open_probes.push(self.probes.len() - 1);
         self.probes.len() - 1
     }
 
@@ -551,27 +573,37 @@ impl VirtualHost {
         self.probes.len() - 1
     }
 
-    /// Keeps `LISTEN_POOL` listening sockets on every TCP server port.
-    fn replenish_listeners(&mut self) {
-        for l in &self.config.listen {
-            if l.proto != Protocol::Tcp {
-                continue;
-            }
-            let listening = self
-                .servers
-                .iter()
-                .filter(|c| c.port == l.port && self.sockets.get::<tcp::Socket>(c.handle).state() == tcp::State::Listen)
-                .count();
-            for _ in listening..LISTEN_POOL {
+    /// Makes the server socket a segment or datagram needs before the stack
+    /// reads it: a listening socket for a SYN to a TCP port the host listens
+    /// on (when none is listening there now), the bound socket of a UDP port
+    /// it serves. A port it does not listen on gets nothing, so the stack
+    /// answers as it must (a RST, port unreachable).
+    fn open_server(&mut self, to: Arriving) {
+        let listening = match to {
+            Arriving::TcpSyn(port) => self.listening_tcp.contains(&port),
+            Arriving::Udp(port) => self.listening_udp.contains(&port),
+        };
+        if !listening {
+            return;
+        }
+        match to {
+            Arriving::TcpSyn(port) => {
+                let listening = self
+                    .servers
+                    .iter()
+                    .any(|c| c.port == port && self.sockets.get::<tcp::Socket>(c.handle).state() == tcp::State::Listen);
+                if listening {
+                    return;
+                }
                 let mut socket = tcp_socket();
-                if socket.listen(l.port).is_err() {
+                if socket.listen(port).is_err() {
                     // Port 0: no valid topology has one.
-                    break;
+                    return;
                 }
                 let handle = self.sockets.add(socket);
                 self.next_conn += 1;
                 self.servers.push(ServerConn {
-                    port: l.port,
+                    port,
                     handle,
                     accepted: false,
                     id: self.next_conn,
@@ -579,6 +611,25 @@ impl VirtualHost {
                     answer: Vec::new(),
                     answered: false,
                 });
+            }
+            Arriving::Udp(port) => {
+                if self.udp_servers.iter().any(|&(p, _)| p == port) {
+                    return;
+                }
+                let mut socket = udp::Socket::new(
+                    udp::PacketBuffer::new(
+                        vec![udp::PacketMetadata::EMPTY; UDP_SERVER_PACKETS],
+                        vec![0; UDP_SERVER_BYTES],
+                    ),
+                    udp::PacketBuffer::new(
+                        vec![udp::PacketMetadata::EMPTY; UDP_SERVER_PACKETS],
+                        vec![0; UDP_SERVER_BYTES],
+                    ),
+                );
+                // Port 0 (refused by smoltcp) cannot come from a valid topology.
+                if socket.bind(port).is_ok() {
+                    self.udp_servers.push((port, self.sockets.add(socket)));
+                }
             }
         }
     }
@@ -657,7 +708,7 @@ impl VirtualHost {
             }
             true
         });
-        for &handle in udp_servers.iter() {
+        for &(_, handle) in udp_servers.iter() {
             let socket = sockets.get_mut::<udp::Socket>(handle);
             while socket.can_recv() && socket.can_send() {
                 let Ok((n, meta)) = socket.recv_slice(scratch) else { break };
@@ -675,8 +726,21 @@ impl VirtualHost {
     /// Probe bookkeeping: outcomes, received bytes, queued bytes; sockets of
     /// finished probes are released with their ports.
     fn run_probes(&mut self) {
-        let VirtualHost { sockets, probes, stats, tcp_ports, udp_ports, icmp_idents, scratch, .. } = self;
-        for probe in probes.iter_mut() {
+        let VirtualHost {
+            sockets,
+            probes,
+            stats,
+            tcp_ports,
+            tcp_released,
+            tcp_quarantined,
+            udp_ports,
+            icmp_idents,
+            scratch,
+            open_probes,
+            ..
+        } = self;
+        for &i in open_probes.iter() {
+            let Some(probe) = probes.get_mut(i) else { continue };
             let local = probe.local_port;
             match &mut probe.kind {
                 ProbeKind::Tcp { socket: socket_slot @ Some(_), errors, established, icmp_error, outbox, received } => {
@@ -715,7 +779,9 @@ impl VirtualHost {
                     } else {
                         ProbeStatus::Pending
                     };
-                    if state == tcp::State::Closed {
+                    // A closed socket that still knows its peer has a RST to
+                    // send (an aborted probe): it is released once sent.
+                    if state == tcp::State::Closed && socket.remote_endpoint().is_none() {
                         sockets.remove(handle);
                         if let Some(e) = errors.take() {
                             sockets.remove(e);
@@ -723,6 +789,14 @@ impl VirtualHost {
                         *socket_slot = None;
                         outbox.clear();
                         tcp_ports.remove(&local);
+                        if tcp_released.len() == TCP_PORT_QUARANTINE
+                            && let Some(oldest) = tcp_released.pop_front()
+                        {
+                            tcp_quarantined.remove(&oldest);
+                        }
+                        if tcp_quarantined.insert(local) {
+                            tcp_released.push_back(local);
+                        }
                     }
                 }
                 ProbeKind::Udp { socket: socket_slot @ Some(_), errors, remote } => {
@@ -786,6 +860,56 @@ impl VirtualHost {
                 _ => {}
             }
         }
+        open_probes.retain(|&i| probes.get(i).is_some_and(Probe::holds_socket));
+    }
+}
+
+impl Probe {
+    /// Whether the probe still has a socket to look after.
+    fn holds_socket(&self) -> bool {
+        match &self.kind {
+            ProbeKind::Tcp { socket, .. }
+            | ProbeKind::Udp { socket, .. }
+            | ProbeKind::Ping { socket, .. }
+            | ProbeKind::Dns { socket, .. } => socket.is_some(),
+            ProbeKind::Failed => false,
+        }
+    }
+}
+
+/// What an arriving frame asks of the host's servers.
+#[derive(Clone, Copy, Debug)]
+enum Arriving {
+    /// A TCP SYN (without ACK) to this port.
+    TcpSyn(u16),
+    /// A UDP datagram to this port.
+    Udp(u16),
+}
+
+/// Reads just enough of a received frame to know whether a server socket must
+/// exist before the stack sees it. Anything unreadable asks for nothing: the
+/// stack then drops it as it would.
+fn arriving(frame: &[u8]) -> Option<Arriving> {
+    use smoltcp::wire::{EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let (proto, payload) = match eth.ethertype() {
+        EthernetProtocol::Ipv4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            (ip.next_header(), ip.payload())
+        }
+        EthernetProtocol::Ipv6 => {
+            let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+            (ip.next_header(), ip.payload())
+        }
+        _ => return None,
+    };
+    match proto {
+        IpProtocol::Tcp => {
+            let tcp = TcpPacket::new_checked(payload).ok()?;
+            (tcp.syn() && !tcp.ack()).then(|| Arriving::TcpSyn(tcp.dst_port()))
+        }
+        IpProtocol::Udp => Some(Arriving::Udp(UdpPacket::new_checked(payload).ok()?.dst_port())),
+        _ => None,
     }
 }
 

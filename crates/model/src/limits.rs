@@ -21,10 +21,6 @@ pub const MAX_HOP_LATENCY: Duration = Duration::from_millis(100);
 /// Requests of all of a scenario's flows together.
 pub const MAX_REQUESTS: u32 = 100_000;
 
-/// Ports one host may listen on (TCP and UDP together): each listening port
-/// keeps real sockets with their buffers.
-pub const MAX_LISTENERS_PER_HOST: usize = 1_024;
-
 /// Where simulated time stops: the latest scenario instant plus the longest
 /// wait, with a day to spare. Far below what `Duration` (584 billion years)
 /// and smoltcp's clock (292,000 years of microseconds) can hold.

@@ -1093,15 +1093,12 @@ impl<'a> Builder<'a> {
 
     fn listeners(&mut self, raw: &[Spanned<String>]) -> Vec<Listener> {
         let mut out: Vec<Listener> = Vec::new();
+        // A host may listen on every port: an idle listener costs no socket.
+        let mut seen = std::collections::BTreeSet::new();
         for l in raw {
-            if out.len() == vpcsim_model::limits::MAX_LISTENERS_PER_HOST {
-                let max = vpcsim_model::limits::MAX_LISTENERS_PER_HOST;
-                self.err(l.span(), format!("a host may listen on at most {max} ports (vpcsim's limit)"));
-                break;
-            }
             match values::listener(l.get_ref()) {
                 Err(e) => self.err(l.span(), e),
-                Ok(listener) if out.contains(&listener) => {
+                Ok(listener) if !seen.insert((listener.proto == vpcsim_model::Protocol::Tcp, listener.port)) => {
                     self.err(l.span(), format!("`{}` is listed twice", l.get_ref()))
                 }
                 Ok(listener) => out.push(listener),

@@ -100,16 +100,16 @@ fn issue_12_hop_latency_past_the_limit_is_refused() {
 }
 
 #[test]
-fn issue_12_a_host_listening_on_more_ports_than_the_limit_is_refused() {
-    let ports: Vec<String> = (1..=1025).map(|p| format!("\"tcp/{p}\"")).collect();
-    let rest =
-        format!("\n[[host]]\nid = \"c\"\nsubnet = \"subnet-a\"\nip = \"10.0.1.12\"\nlisten = [{}]\n", ports.join(", "));
-    refused_on_last_line(&rest, "at most 1024 ports");
-    let ports: Vec<String> = (1..=1024).map(|p| format!("\"tcp/{p}\"")).collect();
+fn issue_12_a_host_may_listen_on_every_port() {
+    let ports: Vec<String> = (1..=65535).flat_map(|p| [format!("\"tcp/{p}\""), format!("\"udp/{p}\"")]).collect();
     loads(&format!(
         "\n[[host]]\nid = \"c\"\nsubnet = \"subnet-a\"\nip = \"10.0.1.12\"\nlisten = [{}]\n",
         ports.join(", ")
     ));
+    refused_on_last_line(
+        "\n[[host]]\nid = \"c\"\nsubnet = \"subnet-a\"\nip = \"10.0.1.12\"\nlisten = [\"tcp/80\", \"udp/80\", \"tcp/80\"]\n",
+        "`tcp/80` is listed twice",
+    );
 }
 
 #[test]
