@@ -68,6 +68,48 @@ pub fn scenario(data: &[u8]) {
     }
 }
 
+/// The most a `simulate` input may ask for: beyond these it is only loaded,
+/// so the fuzzer spends its time on many small simulations, not a few long
+/// ones (the limits themselves are the `hostile` corpus's subject).
+const SIMULATE_HOSTS: usize = 64;
+const SIMULATE_EXPECTATIONS: usize = 16;
+const SIMULATE_REQUESTS: u32 = 64;
+const SIMULATE_RECORDS: usize = 2_000;
+
+/// Any text to the scenario loader, as `scenario` does; a valid scenario of
+/// modest size is then simulated: every expectation through `check` (its
+/// report and story rendered) and its flows through `run` with capture on
+/// (every pcap read back), with at most [`SIMULATE_RECORDS`] frames recorded.
+/// Returns how many probes ran, so tests can see how deep an input went.
+pub fn simulate(data: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(data);
+    let t = match vpcsim_scenario::load_str(&text, "fuzz.toml") {
+        Ok(t) => Arc::new(t),
+        Err(d) => {
+            let _ = d.to_string();
+            return 0;
+        }
+    };
+    let requests: u32 = t.flows.iter().map(|f| f.requests).sum();
+    if t.hosts.len() > SIMULATE_HOSTS || t.expectations.len() > SIMULATE_EXPECTATIONS || requests > SIMULATE_REQUESTS {
+        return 0;
+    }
+    let config = vpcsim_engine::SimConfig { max_records: SIMULATE_RECORDS, ..vpcsim_engine::SimConfig::default() };
+    let reports = vpcsim_engine::check(&t, config);
+    for report in &reports {
+        let _ = report.outcome.render();
+        let _ = report.outcome.summary();
+    }
+    let report = vpcsim_engine::run(&t, vpcsim_engine::SimConfig { capture: true, ..config }, |_, _| {});
+    let names = vpcsim_engine::pcap::file_names(&t, report.sim.captures().keys().copied());
+    assert_eq!(names.len(), report.sim.captures().len(), "two segments share a pcap name");
+    for capture in report.sim.captures().values() {
+        let frames = vpcsim_engine::pcap::read(capture.bytes()).expect("a capture reads back");
+        assert_eq!(frames.len() as u64, capture.frames(), "a capture lost frames");
+    }
+    reports.len()
+}
+
 /// Any bytes as a DNS query and as a DNS response.
 pub fn dns(data: &[u8]) {
     let _ = vpcsim_dns::parse_query(data).map_err(|e| e.to_string());

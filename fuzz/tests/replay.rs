@@ -11,9 +11,14 @@ fn geneve(data: &[u8]) {
     vpcsim_fuzz::geneve(data);
 }
 
-const TARGETS: [(&str, Target); 5] = [
+fn simulate(data: &[u8]) {
+    vpcsim_fuzz::simulate(data);
+}
+
+const TARGETS: [(&str, Target); 6] = [
     ("frame", vpcsim_fuzz::frame),
     ("scenario", vpcsim_fuzz::scenario),
+    ("simulate", simulate),
     ("dns", vpcsim_fuzz::dns),
     ("policy", vpcsim_fuzz::policy),
     ("geneve", geneve),
@@ -59,7 +64,9 @@ fn random_inputs_never_panic() {
         let seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
             .map(|d| d.flatten().filter_map(|e| std::fs::read(e.path()).ok()).collect())
             .unwrap_or_default();
-        for i in 0..2_000 {
+        // A simulation costs milliseconds (debug: tens), a load microseconds.
+        let inputs = if name == "simulate" { 60 } else { 2_000 };
+        for i in 0..inputs {
             let mut input: Vec<u8> = if i % 2 == 0 || seeds.is_empty() {
                 (0..next() % 300).map(|_| next() as u8).collect()
             } else {
@@ -91,4 +98,13 @@ fn geneve_seeds_reach_the_pipeline_behind_the_load_balancer() {
     assert_eq!(verdicts[0].dropped().map(|d| d.reason), Some(DropReason::SgIngress), "{verdicts:?}");
     let verdicts = vpcsim_fuzz::geneve(&seed("unknown-endpoint"));
     assert_eq!(verdicts[0].dropped().map(|d| d.reason), Some(DropReason::Malformed), "{verdicts:?}");
+}
+
+/// The simulating target gets past the loader: a bundled scenario's every
+/// expectation is probed, its flows run and its pcaps read back.
+#[test]
+fn simulate_seeds_reach_the_engine() {
+    let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/simulate/two-subnets.toml")).unwrap();
+    assert_eq!(vpcsim_fuzz::simulate(&seed), 3);
+    assert_eq!(vpcsim_fuzz::simulate(b"not a scenario"), 0);
 }
