@@ -584,10 +584,12 @@ impl Builder<'_> {
             let tables = &propagates[a];
             let att = TgwAttachmentIdx::from_index(a);
             let prefixes: Vec<IpNet> = match &self.t.tgw_attachment(att).kind {
-                TgwAttachmentKind::Vpc { vpc, .. } => {
-                    let v = self.t.vpc(*vpc);
-                    std::iter::once(IpNet::V4(v.cidr)).chain(v.ipv6_cidr.map(IpNet::V6)).collect()
-                }
+                // An attachment whose VPC did not resolve holds a placeholder
+                // index (its error is already reported): it propagates nothing.
+                TgwAttachmentKind::Vpc { vpc, .. } => match self.t.vpcs.get(vpc.index()) {
+                    Some(v) => std::iter::once(IpNet::V4(v.cidr)).chain(v.ipv6_cidr.map(IpNet::V6)).collect(),
+                    None => Vec::new(),
+                },
                 TgwAttachmentKind::Vpn(c) => {
                     let o = self.t.vpn_connection(*c).onprem;
                     self.t.onprems.get(o.index()).map(|o| IpNet::V4(o.cidr)).into_iter().collect()

@@ -583,3 +583,16 @@ fn fuzz_endpoint_service_on_a_load_balancer_without_a_vpc_is_an_error_not_a_pani
     let err = error_of(src);
     assert!(err.contains("missing"), "{err}");
 }
+
+/// `fuzz simulate`, crash-8dcf011d (the simulating target's first minute): a
+/// transit gateway attachment whose VPC is unknown (here: the file has no VPC
+/// at all) keeps a placeholder VPC index; propagating its routes read that
+/// VPC's CIDR: "index out of bounds: the len is 0 but the index is 0".
+#[test]
+fn fuzz_a_propagating_attachment_to_an_unknown_vpc_is_an_error_not_a_panic() {
+    let src = "name = \"t\"\n\
+               [[transit_gateway]]\nid = \"tgw\"\n\
+               [[tgw_attachment]]\nid = \"att\"\ntransit_gateway = \"tgw\"\nvpc = \"vpc-missing\"\nsubnets = [\"subnet-missing\"]\n";
+    let err = error_of(src);
+    assert!(err.contains("vpc-missing"), "{err}");
+}
