@@ -362,3 +362,57 @@ fn a_pcap_directory_that_cannot_be_written_is_refused_before_simulating() {
     assert!(stderr.contains("cannot write pcaps into"), "{stderr}");
     assert!(!stdout.contains("simulated"), "it simulated first: {stdout}");
 }
+
+/// One rule over both corpora: a probe that ends `dropped` says why. Every
+/// expectation of every bundled scenario and every valid hostile file, and
+/// from each of a scenario's first hosts to the others a probe on a port no
+/// one listens on and a ping, through the real engine.
+#[test]
+fn every_dropped_probe_carries_a_reason() {
+    use std::sync::Arc;
+    use vpcsim_engine::{ProbeSpec, SimConfig, check_one, run_probe};
+    use vpcsim_model::{Destination, ExpectedResult, HostIdx, Protocol};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = ["scenarios", "tests/hostile"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("a corpus").map(|e| e.expect("an entry").path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let (mut probes, mut dropped) = (0, 0);
+    for path in &files {
+        let Ok(t) = vpcsim_scenario::load_file(path) else { continue };
+        let t = Arc::new(t);
+        let mut outcomes: Vec<vpcsim_engine::ProbeOutcome> =
+            t.expectations.iter().map(|e| check_one(&t, e, SimConfig::default()).outcome).collect();
+        let hosts: Vec<HostIdx> =
+            (0..t.hosts.len()).map(HostIdx::from_index).filter(|&h| t.host(h).service.is_none()).take(4).collect();
+        for &from in &hosts {
+            for &to in hosts.iter().filter(|&&h| h != from) {
+                for (proto, port) in [(Protocol::Tcp, Some(9)), (Protocol::Icmp, None)] {
+                    let spec = ProbeSpec {
+                        from,
+                        to: Destination::Host(to),
+                        proto,
+                        port,
+                        at: std::time::Duration::ZERO,
+                        timeout: std::time::Duration::from_secs(1),
+                        size: None,
+                        request: None,
+                    };
+                    outcomes.push(run_probe(Arc::clone(&t), &spec, SimConfig::default()));
+                }
+            }
+        }
+        for o in &outcomes {
+            probes += 1;
+            if o.result == ExpectedResult::Dropped {
+                dropped += 1;
+                let reason = o.drop.as_ref().map(|d| d.reason.as_str()).unwrap_or("");
+                assert!(!reason.is_empty(), "{}: a dropped probe without a reason:\n{}", path.display(), o.render());
+            }
+        }
+    }
+    eprintln!("{probes} probes, {dropped} dropped");
+    assert!(probes > 500 && dropped > 100, "{probes} probes, {dropped} dropped: the corpora reach too little");
+}
