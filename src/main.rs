@@ -347,7 +347,7 @@ fn trace_json(o: &vpcsim_engine::ProbeOutcome) -> serde_json::Value {
         },
         "result": o.result.as_str(),
         "drop": o.drop.as_ref().map(|d| json!({
-            "reason": d.reason,
+            "reason": d.reason.as_str(),
             "at": d.at.map(|c| c.id(t).to_string()),
             "on": leg(d.leg),
         })),

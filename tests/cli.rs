@@ -376,3 +376,19 @@ fn issue_12_run_jumps_to_a_flow_a_day_later_and_reports_it() {
     assert!(stdout.contains("simulated 86400."), "{stdout}");
     assert!(stdout.contains("1 requests, 1 succeeded"), "{stdout}");
 }
+
+#[test]
+fn issue_13_an_unknown_drop_reason_fails_validate_with_a_suggestion() {
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/blackhole.toml"))
+            .expect("a bundled scenario");
+    let (line, _) = text.lines().enumerate().find(|(_, l)| l.starts_with("drop_reason = \"blackhole\"")).expect("one");
+    let file =
+        TempScenario::new("blackhol", &text.replacen("drop_reason = \"blackhole\"", "drop_reason = \"blackhol\"", 1));
+    let out = vpcsim(&["validate", file.path()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let located =
+        format!("{}:{}:15: error: `blackhol` is not a drop reason: did you mean `blackhole`?", file.path(), line + 1);
+    assert!(stderr.contains(&located), "{stderr}");
+}

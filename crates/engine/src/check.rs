@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vpcsim_model::{Expectation, Leg, Topology};
+use vpcsim_model::{DropReason, Expectation, Leg, Topology};
 
 use crate::probe::{ProbeOutcome, ProbeSpec, run_probe};
 use crate::sim::SimConfig;
@@ -47,10 +47,10 @@ pub fn compare(e: &Expectation, o: &ProbeOutcome) -> Vec<String> {
     if e.result != o.result {
         m.push(format!("result: expected {}, got {}", e.result.as_str(), o.summary()));
     }
-    if let Some(want) = &e.drop_reason {
-        let got = o.drop.as_ref().map(|d| d.reason.as_str());
-        if got != Some(want.as_str()) {
-            m.push(format!("drop_reason: expected {want}, got {}", got.unwrap_or("no drop")));
+    if let Some(want) = e.drop_reason {
+        let got = o.drop.as_ref().map(|d| d.reason);
+        if got != Some(want) {
+            m.push(format!("drop_reason: expected {want}, got {}", got.map_or("no drop", DropReason::as_str)));
         }
     }
     if let Some(want) = &e.drop_at {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use vpcsim_dataplane::packet::Meta;
 use vpcsim_dataplane::{Component, Verdict};
 use vpcsim_hosts::ProbeStatus;
-use vpcsim_model::{Destination, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Request, Topology};
+use vpcsim_model::{
+    Destination, DropReason, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Request, Topology,
+};
 
 use crate::services;
 use crate::sim::{Record, Sim, SimConfig};
@@ -48,62 +50,28 @@ impl From<&Expectation> for ProbeSpec {
     }
 }
 
-/// Why a probe failed when no frame of it was dropped by the data plane:
-/// the engine's own reasons, beside the fabric's `DropReason`s, so that
-/// every `dropped` says why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProbeReason {
-    /// The name did not resolve.
-    Nxdomain,
-    /// The source host has no address of the destination's family (an
-    /// IPv4-only host asked to reach an IPv6 address, or the reverse): its
-    /// stack cannot send, so no frame leaves.
-    NoAddressFamily,
-    /// The destination cannot be sent to (loopback, multicast, broadcast,
-    /// unspecified, IPv4-mapped IPv6), as a DNS answer may give.
-    NotUnicast,
-    /// Nothing was dropped, but no answer came back before the timeout (a
-    /// hop latency too long for it, a server that never answers).
-    Timeout,
-}
-
-impl ProbeReason {
-    pub const ALL: [ProbeReason; 4] =
-        [ProbeReason::Nxdomain, ProbeReason::NoAddressFamily, ProbeReason::NotUnicast, ProbeReason::Timeout];
-
-    /// The one-word name scenarios use in `drop_reason`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProbeReason::Nxdomain => "nxdomain",
-            ProbeReason::NoAddressFamily => "no-address-family",
-            ProbeReason::NotUnicast => "not-unicast",
-            ProbeReason::Timeout => "timeout",
-        }
+/// Why `from` cannot send to `dest` at all, if it cannot.
+pub fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<DropReason> {
+    let not_unicast = match dest {
+        IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.to_ipv4_mapped().is_some(),
+    };
+    if not_unicast {
+        return Some(DropReason::NotUnicast);
     }
-
-    /// Why `from` cannot send to `dest` at all, if it cannot.
-    pub fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<ProbeReason> {
-        let not_unicast = match dest {
-            IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-            IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.to_ipv4_mapped().is_some(),
-        };
-        if not_unicast {
-            return Some(ProbeReason::NotUnicast);
-        }
-        let eni = t.eni(t.host(from).eni);
-        let has_family = match dest {
-            IpAddr::V4(_) => !eni.ipv4.is_unspecified(),
-            IpAddr::V6(_) => eni.ipv6.is_some(),
-        };
-        (!has_family).then_some(ProbeReason::NoAddressFamily)
-    }
+    let eni = t.eni(t.host(from).eni);
+    let has_family = match dest {
+        IpAddr::V4(_) => !eni.ipv4.is_unspecified(),
+        IpAddr::V6(_) => eni.ipv6.is_some(),
+    };
+    (!has_family).then_some(DropReason::NoAddressFamily)
 }
 
 /// The first drop a probe met.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedDrop {
-    /// A data-plane drop reason, or `nxdomain`.
-    pub reason: String,
+    /// A data-plane drop reason, or one of the probe's own.
+    pub reason: DropReason,
     pub at: Option<Component>,
     pub leg: Leg,
 }
@@ -173,16 +141,15 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         outcome.dest = sim.resolve(from, name, v6, deadline);
     }
     let Some(dest) = outcome.dest else {
-        outcome.drop =
-            Some(ObservedDrop { reason: ProbeReason::Nxdomain.as_str().into(), at: None, leg: Leg::Forward });
+        outcome.drop = Some(ObservedDrop { reason: DropReason::Nxdomain, at: None, leg: Leg::Forward });
         outcome.records = std::mem::take(&mut sim.records);
         outcome.truncated = sim.truncated;
         return outcome;
     };
-    if let Some(reason) = ProbeReason::unsendable(&topology, from, dest) {
+    if let Some(reason) = unsendable(&topology, from, dest) {
         // The stack would refuse to send: dropped at the source's own ENI.
         let at = Some(Component::Eni(source_eni));
-        outcome.drop = Some(ObservedDrop { reason: reason.as_str().into(), at, leg: Leg::Forward });
+        outcome.drop = Some(ObservedDrop { reason, at, leg: Leg::Forward });
         outcome.records = std::mem::take(&mut sim.records);
         outcome.truncated = sim.truncated;
         return outcome;
@@ -231,7 +198,7 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
     analyse(&mut outcome, source_eni);
     if outcome.result == ExpectedResult::Dropped && outcome.drop.is_none() {
         // Every `dropped` says why: here, that no answer came in time.
-        outcome.drop = Some(ObservedDrop { reason: ProbeReason::Timeout.as_str().into(), at: None, leg: Leg::Forward });
+        outcome.drop = Some(ObservedDrop { reason: DropReason::Timeout, at: None, leg: Leg::Forward });
     }
     outcome
 }
@@ -334,18 +301,15 @@ fn analyse(outcome: &mut ProbeOutcome, source: EniIdx) {
         if outcome.drop.is_none()
             && let Some(d) = r.verdict.dropped()
         {
-            outcome.drop = Some(ObservedDrop { reason: d.reason.as_str().into(), at: Some(d.at), leg });
+            outcome.drop = Some(ObservedDrop { reason: d.reason, at: Some(d.at), leg });
         }
         // A request the endpoint policy denied: delivered, then refused.
         for step in &r.steps {
             if let (None, vpcsim_dataplane::Step::EndpointPolicy { endpoint, allowed: false, .. }) =
                 (&outcome.drop, step)
             {
-                outcome.drop = Some(ObservedDrop {
-                    reason: vpcsim_dataplane::DropReason::EndpointPolicy.as_str().into(),
-                    at: Some(*endpoint),
-                    leg: Leg::Forward,
-                });
+                outcome.drop =
+                    Some(ObservedDrop { reason: DropReason::EndpointPolicy, at: Some(*endpoint), leg: Leg::Forward });
             }
         }
     }

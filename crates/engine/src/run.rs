@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use vpcsim_dataplane::{Component, Verdict};
 use vpcsim_hosts::{ProbeId, ProbeStatus};
-use vpcsim_model::{Destination, Flow, Protocol, Topology};
+use vpcsim_model::{Destination, DropReason, Flow, Protocol, Topology};
 
 use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};
 
-use crate::probe::{ProbeReason, resolve};
+use crate::probe::{resolve, unsendable};
 use crate::sim::{Sim, SimConfig};
 
 /// How long one request of a flow may take before it counts as failed.
@@ -230,12 +230,11 @@ fn start_next(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     let Some(dest) = f.dest else {
         // The name does not resolve: every request fails at once.
         f.report.failed += f.flow.requests - f.done;
-        *f.report.drops.entry(ProbeReason::Nxdomain.as_str().into()).or_default() +=
-            u64::from(f.flow.requests - f.done);
+        *f.report.drops.entry(DropReason::Nxdomain.as_str().into()).or_default() += u64::from(f.flow.requests - f.done);
         f.done = f.flow.requests;
         return;
     };
-    if let Some(reason) = ProbeReason::unsendable(sim.topology(), from, dest) {
+    if let Some(reason) = unsendable(sim.topology(), from, dest) {
         // The source's stack cannot send there: every request fails at once.
         f.report.failed += f.flow.requests - f.done;
         *f.report.drops.entry(reason.as_str().into()).or_default() += u64::from(f.flow.requests - f.done);

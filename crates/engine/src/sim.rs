@@ -17,7 +17,7 @@ use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
 use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
 use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};
-use vpcsim_model::{Attachment, EndpointState, EniIdx, EventAction, HostIdx, Protocol, Topology};
+use vpcsim_model::{Attachment, EniIdx, EventAction, HostIdx, Protocol, Topology};
 
 use crate::pcap::Capture;
 use crate::services;
@@ -361,26 +361,12 @@ impl Sim {
         let t = Arc::clone(&self.topology);
         let event = &t.events[i];
         match event.action {
-            EventAction::Accept(ep) | EventAction::Reject(ep) | EventAction::Delete(ep) => {
+            EventAction::Accept(_) | EventAction::Reject(_) | EventAction::Delete(_) => {
+                let Some((ep, action)) = event.action.on_endpoint() else { return };
                 let before = self.fabric.endpoint_state(ep);
-                let after = match (&event.action, before) {
-                    // Accepted: Available at once (AWS takes a minute or so).
-                    (EventAction::Accept(_), EndpointState::PendingAcceptance | EndpointState::Pending) => {
-                        EndpointState::Available
-                    }
-                    (
-                        EventAction::Reject(_),
-                        EndpointState::PendingAcceptance | EndpointState::Pending | EndpointState::Available,
-                    ) => EndpointState::Rejected,
-                    (EventAction::Delete(_), s) if s != EndpointState::Deleted => EndpointState::Deleted,
-                    (_, s) => s,
-                };
+                let after = before.after(action);
                 self.fabric.set_endpoint_state(ep, after);
-                let verb = match event.action {
-                    EventAction::Accept(_) => "accept",
-                    EventAction::Reject(_) => "reject",
-                    _ => "delete",
-                };
+                let verb = action.as_str();
                 let change = if before == after {
                     format!("{}: {verb} changes nothing ({})", t.interface_endpoint(ep).id, before.as_str())
                 } else {

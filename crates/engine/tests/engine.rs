@@ -279,7 +279,7 @@ fn a_middlebox_forwards_both_directions() {
     let r = &check(&t, SimConfig::default())[0];
     assert_eq!(r.outcome.result, ExpectedResult::Dropped);
     let d = r.outcome.drop.as_ref().expect("a drop");
-    assert_eq!(d.reason, "source-dest-check", "{}", r.outcome.render());
+    assert_eq!(d.reason.as_str(), "source-dest-check", "{}", r.outcome.render());
     assert_eq!(d.leg, Leg::Forward);
 }
 

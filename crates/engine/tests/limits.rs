@@ -137,7 +137,7 @@ fn issue_12_time_past_any_limit_in_a_hand_built_model_saturates_instead_of_overf
     };
     let o = run_probe(Arc::clone(&t), &spec, SimConfig::default());
     assert_eq!(o.result, ExpectedResult::Dropped);
-    assert_eq!(o.drop.map(|d| d.reason), Some("timeout".to_string()));
+    assert_eq!(o.drop.map(|d| d.reason), Some(vpcsim_model::DropReason::Timeout));
 }
 
 #[test]

@@ -11,10 +11,12 @@
 
 mod graph;
 pub mod limits;
+mod reasons;
 mod rules;
 mod traffic;
 
 pub use graph::{Link, Node, TopologyGraph};
+pub use reasons::DropReason;
 pub use rules::{Action, NaclRule, PortRange, Protocol, SgPeer, SgRule};
 pub use traffic::{Destination, Expectation, ExpectedResult, Flow, Leg, Request};
 
@@ -526,6 +528,40 @@ impl EndpointState {
             EndpointState::Deleted => "Deleted",
         }
     }
+
+    /// The state `action` leaves an endpoint in, AWS's lifecycle: the
+    /// provider accepts a pending endpoint (Available at once; AWS takes a
+    /// minute or so) and rejects a pending or available one; the consumer
+    /// deletes any endpoint not yet deleted. Anything else changes nothing.
+    pub fn after(self, action: EndpointAction) -> EndpointState {
+        use EndpointState::*;
+        match (action, self) {
+            (EndpointAction::Accept, PendingAcceptance | Pending) => Available,
+            (EndpointAction::Reject, PendingAcceptance | Pending | Available) => Rejected,
+            (EndpointAction::Delete, s) if s != Deleted => Deleted,
+            (_, s) => s,
+        }
+    }
+}
+
+/// What can be done to an interface endpoint: by its service's provider
+/// (accept, reject), by its owner (delete).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointAction {
+    Accept,
+    Reject,
+    Delete,
+}
+
+impl EndpointAction {
+    /// The scenario's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointAction::Accept => "accept",
+            EndpointAction::Reject => "reject",
+            EndpointAction::Delete => "delete",
+        }
+    }
 }
 
 /// The state of an endpoint service (AWS's names). A service is Available
@@ -645,6 +681,18 @@ pub enum EventAction {
     /// The provider deletes its endpoint service (Deleting, then Deleted):
     /// endpoints to it carry nothing more.
     DeleteService(EndpointServiceIdx),
+}
+
+impl EventAction {
+    /// For an event that acts on an interface endpoint: which, and how.
+    pub fn on_endpoint(&self) -> Option<(InterfaceEndpointIdx, EndpointAction)> {
+        match *self {
+            EventAction::Accept(ep) => Some((ep, EndpointAction::Accept)),
+            EventAction::Reject(ep) => Some((ep, EndpointAction::Reject)),
+            EventAction::Delete(ep) => Some((ep, EndpointAction::Delete)),
+            _ => None,
+        }
+    }
 }
 
 /// A change at a moment of simulated time.

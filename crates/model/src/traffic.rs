@@ -74,7 +74,7 @@ pub struct Expectation {
     pub request: Option<Request>,
     pub result: ExpectedResult,
     pub via: Vec<String>,
-    pub drop_reason: Option<String>,
+    pub drop_reason: Option<crate::DropReason>,
     pub drop_at: Option<String>,
     pub on: Option<Leg>,
     pub seen_source: Option<IpAddr>,

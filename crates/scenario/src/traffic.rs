@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use toml::Spanned;
-use vpcsim_model::{Destination, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request, limits};
+use vpcsim_model::{
+    Destination, DropReason, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request, limits,
+};
 
 use crate::build::{Builder, Kind, a};
 use crate::raw::{RawExpect, RawFlow, RawScenario};
@@ -66,15 +68,21 @@ impl Builder<'_> {
         only_when_dropped(self, "drop_reason", e.drop_reason.as_ref().map(|d| d.span()));
         only_when_dropped(self, "drop_at", e.drop_at.as_ref().map(|d| d.span()));
         only_when_dropped(self, "on", e.on.as_ref().map(|d| d.span()));
-        if let Some(r) = &e.drop_reason {
-            let ok = !r.get_ref().is_empty() && r.get_ref().chars().all(|c| c.is_ascii_lowercase() || c == '-');
-            if !ok {
-                self.err(
-                    r.span(),
-                    format!("`{}` is not a drop reason (one word like `no-route` or `sg-ingress`)", r.get_ref()),
-                );
+        let drop_reason = e.drop_reason.as_ref().and_then(|r| {
+            let word = r.get_ref();
+            let reason = DropReason::from_name(word);
+            if reason.is_none() {
+                let hint = match DropReason::did_you_mean(word) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => {
+                        let all: Vec<&str> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
+                        format!("one of {}", all.join(", "))
+                    }
+                };
+                self.err(r.span(), format!("`{word}` is not a drop reason: {hint}"));
             }
-        }
+            reason
+        });
         if let Some(d) = &e.drop_at {
             self.known_id(d, "drop_at");
         }
@@ -121,7 +129,7 @@ impl Builder<'_> {
             request,
             result: result?,
             via: e.via.iter().map(|v| v.get_ref().clone()).collect(),
-            drop_reason: e.drop_reason.as_ref().map(|d| d.get_ref().clone()),
+            drop_reason,
             drop_at: e.drop_at.as_ref().map(|d| d.get_ref().clone()),
             on: if e.on.is_some() { Some(on?) } else { None },
             seen_source: if e.seen_source.is_some() { Some(seen_source?) } else { None },
