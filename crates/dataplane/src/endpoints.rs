@@ -68,12 +68,6 @@ impl Endpoints {
         }
     }
 
-    pub fn clear_flows(&mut self) {
-        self.by_service.clear();
-        self.by_client.clear();
-        self.next_port = FIRST_PORT;
-    }
-
     /// The port and far side of a client flow already translated, refreshed.
     pub fn existing(&mut self, client: ClientSideKey, now: Duration) -> Option<(u16, (IpAddr, u16))> {
         let &(port, far) = self.by_client.get(&client)?;

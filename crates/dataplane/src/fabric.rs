@@ -244,15 +244,6 @@ impl Fabric {
         &self.conntrack
     }
 
-    /// Forgets every tracked connection (an isolated probe starts from none).
-    pub fn clear_state(&mut self) {
-        self.conntrack.clear();
-        self.gateway_flows.clear();
-        self.nat.clear();
-        self.egress_flows.clear();
-        self.endpoints.clear_flows();
-    }
-
     /// The policy attached to an endpoint, if any.
     pub fn endpoint_policy(&self, endpoint: EndpointRef) -> Option<&vpcsim_policy::Policy> {
         match endpoint {

@@ -310,9 +310,19 @@ mod tests {
         IpNet::V4(Ipv4Net::new(Ipv4Addr::from(addr), len).unwrap().trunc())
     }
 
-    // Addresses and prefixes drawn from a small space so that they overlap often.
+    /// An address of a small space, so that prefixes overlap often: `a` sets
+    /// bits 18-23 and 3-8, `b` bits 9-15 (where prefixes /17 to /22 end and
+    /// the trie's second level begins), `c` bits 0-2.
+    fn addr(a: u32, b: u32, c: u32) -> u32 {
+        0x0a00_0000 | (a << 18) | (b << 9) | (a << 3) | c
+    }
+
+    fn arb_b() -> impl Strategy<Value = u32> {
+        prop_oneof![Just(0u32), Just(127), 0u32..128]
+    }
+
     fn arb_prefix() -> impl Strategy<Value = IpNet> {
-        (0u32..64, 0u8..=32).prop_map(|(a, len)| net(0x0a00_0000 | (a << 18) | (a << 3), len))
+        (0u32..64, arb_b(), 0u8..=32).prop_map(|(a, b, len)| net(addr(a, b, 0), len))
     }
 
     proptest! {
@@ -320,7 +330,7 @@ mod tests {
         fn lookup_agrees_with_the_naive_reference(
             cidrs in proptest::collection::vec((arb_prefix(), any::<bool>()), 0..40),
             lists in proptest::collection::vec(proptest::collection::vec(arb_prefix(), 1..5), 0..4),
-            addrs in proptest::collection::vec(0u32..64, 1..40),
+            addrs in proptest::collection::vec((0u32..64, arb_b(), 0u32..8), 1..40),
             noise in proptest::collection::vec(any::<u32>(), 1..10),
         ) {
             let mut t = Topology::default();
@@ -347,13 +357,77 @@ mod tests {
             }
             let table = RouteTable { id: "rtb".into(), vpc: VpcIdx(0), main: true, implicit: false, routes };
             let fib = Fib::compile(&t, &table);
+            // Each CIDR's first and last address and their neighbours outside it.
+            let edges = cidrs.iter().flat_map(|&(c, _)| {
+                let IpNet::V4(c) = c else { unreachable!() };
+                let (first, last) = (u32::from(c.network()), u32::from(c.broadcast()));
+                [first.wrapping_sub(1), first, last, last.wrapping_add(1)]
+            });
             let probes = addrs
                 .iter()
-                .map(|&a| 0x0a00_0000 | (a << 18) | (a << 3) | (a & 7))
-                .chain(noise.iter().copied());
+                .map(|&(a, b, c)| addr(a, b, c))
+                .chain(noise.iter().copied())
+                .chain(edges);
             for a in probes {
                 let dest = IpAddr::V4(Ipv4Addr::from(a));
                 prop_assert_eq!(fib.lookup(dest).map(|e| e.route), naive(&t, &table, dest), "address {}", dest);
+            }
+        }
+    }
+
+    /// Routes of /17 to /22 end inside the trie's second level (bits 8-15): a
+    /// /20 beside its /16 (10.0.0.0/20 → A, 10.0.0.0/16 → B: 10.0.15.200 is
+    /// A's, 10.0.16.1 is B's), at the start, in the middle and at the end of
+    /// the /16, and a longer route inside it.
+    #[test]
+    fn routes_of_17_to_22_bits_are_looked_up_exactly_to_their_edges() {
+        let v4 = |s: &str| IpAddr::V4(s.parse().unwrap());
+        let cidr = |s: &str| Route {
+            dest: RouteDest::Cidr(s.parse().unwrap()),
+            target: RouteTarget::Local,
+            origin: RouteOrigin::Static,
+        };
+        let table =
+            |routes: Vec<Route>| RouteTable { id: "rtb".into(), vpc: VpcIdx(0), main: true, implicit: false, routes };
+        let t = Topology::default();
+
+        let rt = table(vec![cidr("10.0.0.0/16"), cidr("10.0.0.0/20")]);
+        let fib = Fib::compile(&t, &rt);
+        let route = |a: &str| fib.lookup(v4(a)).map(|e| e.route);
+        assert_eq!(route("10.0.15.200"), Some(1));
+        assert_eq!(route("10.0.15.255"), Some(1));
+        assert_eq!(route("10.0.0.0"), Some(1));
+        assert_eq!(route("10.0.16.1"), Some(0));
+        assert_eq!(route("10.0.16.0"), Some(0));
+        assert_eq!(route("10.0.255.255"), Some(0));
+        assert_eq!(route("10.1.0.0"), None);
+
+        for len in 17u8..=22 {
+            let size = 1u32 << (32 - len);
+            for third in [0u32, 128 - (size >> 8), 256 - (size >> 8)] {
+                let first = 0x0a00_0000 | (third << 8);
+                let last = first + size - 1;
+                let p = format!("{}/{len}", Ipv4Addr::from(first));
+                // The /16, the /len, and a /26 inside the /len (a third level below it).
+                let inner = first + size / 2;
+                let rt = table(vec![cidr("10.0.0.0/16"), cidr(&p), cidr(&format!("{}/26", Ipv4Addr::from(inner)))]);
+                let fib = Fib::compile(&t, &rt);
+                for (a, want) in [
+                    (first.wrapping_sub(1), if third == 0 { None } else { Some(0) }),
+                    (first, Some(1)),
+                    (first + 255, Some(1)),
+                    (first + 256, Some(1)),
+                    (inner - 1, Some(1)),
+                    (inner, Some(2)),
+                    (inner + 63, Some(2)),
+                    (inner + 64, Some(1)),
+                    (last, Some(1)),
+                    (last + 1, if third + (size >> 8) == 256 { None } else { Some(0) }),
+                ] {
+                    let dest = IpAddr::V4(Ipv4Addr::from(a));
+                    assert_eq!(fib.lookup(dest).map(|e| e.route), want, "{dest} with {p}");
+                    assert_eq!(naive(&t, &rt, dest), want, "the reference, {dest} with {p}");
+                }
             }
         }
     }

@@ -401,22 +401,27 @@ mod tests {
         (
             prop_oneof![Just(6u8), Just(17), Just(1), Just(58), Just(47), Just(50)],
             0u32..16,
+            0u32..16,
             0u16..50,
             any::<bool>(),
             any::<bool>(),
         )
-            .prop_map(|(proto, a, port, v6, fragment)| {
-                let ip = if v6 {
-                    IpAddr::V6(Ipv6Addr::from((0x2600u128 << 112) | (u128::from(a) << 100) | u128::from(a)))
-                } else {
-                    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (a << 20) | a))
+            .prop_map(|(proto, a, b, port, v6, fragment)| {
+                // Source and destination apart, so that ingress (by source)
+                // and egress (by destination) look at different addresses.
+                let ip = |a: u32| {
+                    if v6 {
+                        IpAddr::V6(Ipv6Addr::from((0x2600u128 << 112) | (u128::from(a) << 100) | u128::from(a)))
+                    } else {
+                        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (a << 20) | a))
+                    }
                 };
                 Meta {
                     l3: 14,
                     l4: Some(34),
                     proto,
-                    src: ip,
-                    dst: ip,
+                    src: ip(a),
+                    dst: ip(b),
                     src_port: 1,
                     dst_port: port,
                     icmp: matches!(proto, 1 | 58).then_some((port as u8, 0)),
@@ -431,44 +436,59 @@ mod tests {
 
     proptest! {
         #[test]
+        // Up to 200 rules: an index of one, two, three or four 64-bit words.
+        // Inbound and outbound lists differ.
         fn indexed_matching_agrees_with_the_scan(
-            nacl_rules in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), any::<bool>()), 0..60),
-            sg_rules in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), 0u8..3), 0..60),
+            nacl_rules in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), any::<bool>()), 0..200),
+            nacl_egress in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), any::<bool>()), 0..200),
+            sg_rules in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), 0u8..3), 0..200),
+            sg_egress in proptest::collection::vec((arb_proto(), arb_ports(), arb_net(), 0u8..3), 0..200),
             list in proptest::collection::vec(arb_net(), 1..4),
             metas in proptest::collection::vec(arb_meta(), 1..30),
         ) {
             let mut t = Topology::default();
             t.prefix_lists.push(PrefixList { id: "pl-0".into(), entries: list, managed: None });
-            let ingress: Vec<NaclRule> = nacl_rules
-                .iter()
-                .enumerate()
-                .map(|(i, &(proto, ports, cidr, allow))| NaclRule {
-                    number: i as u16 + 1,
-                    action: if allow { Action::Allow } else { Action::Deny },
-                    proto,
-                    ports,
-                    cidr,
-                })
-                .collect();
-            t.nacls.push(Nacl { id: "acl".into(), vpc: VpcIdx(0), ingress: ingress.clone(), egress: ingress, is_default: false });
-            let rules: Vec<SgRule> = sg_rules
-                .iter()
-                .map(|&(proto, ports, cidr, kind)| SgRule {
-                    proto,
-                    ports,
-                    peer: match kind {
-                        0 => SgPeer::Cidr(cidr),
-                        1 => SgPeer::PrefixList(PrefixListIdx::from_index(0)),
-                        _ => SgPeer::Sg(SgIdx::from_index(1)),
-                    },
-                })
-                .collect();
-            for half in [&rules[..rules.len() / 2], &rules[..]] {
+            let nacl = |rules: &[(Protocol, PortRange, IpNet, bool)]| -> Vec<NaclRule> {
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(proto, ports, cidr, allow))| NaclRule {
+                        number: i as u16 + 1,
+                        action: if allow { Action::Allow } else { Action::Deny },
+                        proto,
+                        ports,
+                        cidr,
+                    })
+                    .collect()
+            };
+            t.nacls.push(Nacl {
+                id: "acl".into(),
+                vpc: VpcIdx(0),
+                ingress: nacl(&nacl_rules),
+                egress: nacl(&nacl_egress),
+                is_default: false,
+            });
+            let sg = |rules: &[(Protocol, PortRange, IpNet, u8)]| -> Vec<SgRule> {
+                rules
+                    .iter()
+                    .map(|&(proto, ports, cidr, kind)| SgRule {
+                        proto,
+                        ports,
+                        peer: match kind {
+                            0 => SgPeer::Cidr(cidr),
+                            1 => SgPeer::PrefixList(PrefixListIdx::from_index(0)),
+                            _ => SgPeer::Sg(SgIdx::from_index(1)),
+                        },
+                    })
+                    .collect()
+            };
+            let (ingress, egress) = (sg(&sg_rules), sg(&sg_egress));
+            for half in [2, 1] {
                 t.security_groups.push(SecurityGroup {
                     id: format!("sg-{}", t.security_groups.len()),
                     vpc: VpcIdx(0),
-                    ingress: half.to_vec(),
-                    egress: half.to_vec(),
+                    ingress: ingress[..ingress.len() / half].to_vec(),
+                    egress: egress[..egress.len() / half].to_vec(),
                     is_default: false,
                 });
             }
@@ -489,6 +509,149 @@ mod tests {
                         filters.security_groups(&t, &groups, d, meta, member),
                         evaluate_security_groups(&t, &groups, d, meta, member)
                     );
+                }
+            }
+        }
+    }
+
+    /// A rule list of `n` rules in which rule `k` is the first to match a TCP
+    /// packet to port 443 with remote address `hit` (any address of `hit_net`):
+    /// each rule before it misses in exactly one dimension (protocol, port or
+    /// address, in turn), so an index that loses rule `k`'s bit in any
+    /// dimension finds a later rule; every rule after it matches too.
+    fn deciding_at(n: usize, k: usize, hit_net: IpNet) -> Vec<(Protocol, PortRange, IpNet)> {
+        let miss_net = |i: usize| -> IpNet {
+            match hit_net {
+                IpNet::V4(_) => format!("10.{}.0.0/16", 100 + i % 100).parse().unwrap(),
+                IpNet::V6(_) => format!("2600:{:x}::/32", 0x100 + i).parse().unwrap(),
+            }
+        };
+        let any: IpNet = match hit_net {
+            IpNet::V4(_) => "0.0.0.0/0".parse().unwrap(),
+            IpNet::V6(_) => "::/0".parse().unwrap(),
+        };
+        (0..n)
+            .map(|i| match i.cmp(&k) {
+                std::cmp::Ordering::Less => match i % 3 {
+                    0 => (Protocol::Udp, PortRange::single(443), hit_net),
+                    1 => {
+                        // Port ranges just below or just above 443, of several widths.
+                        let w = (i % 7) as u16;
+                        let ports = if i % 2 == 0 {
+                            PortRange { first: 442 - w, last: 442 }
+                        } else {
+                            PortRange { first: 444, last: 444 + w }
+                        };
+                        (Protocol::Tcp, ports, hit_net)
+                    }
+                    _ => (Protocol::Tcp, PortRange { first: 400, last: 500 }, miss_net(i)),
+                },
+                std::cmp::Ordering::Equal => (Protocol::Tcp, PortRange::single(443), hit_net),
+                std::cmp::Ordering::Greater => (Protocol::All, PortRange::ALL, any),
+            })
+            .collect()
+    }
+
+    fn tcp_443(src: IpAddr, dst: IpAddr) -> Meta {
+        Meta {
+            l3: 14,
+            l4: Some(34),
+            proto: 6,
+            src,
+            dst,
+            src_port: 40000,
+            dst_port: 443,
+            icmp: None,
+            tcp_flags: 0x02,
+            ttl: 64,
+            fragment: false,
+            ip_len: 40,
+            dont_fragment: false,
+        }
+    }
+
+    /// Past 64 and past 128 rules (a second and a third word in every row),
+    /// with inbound and outbound lists that differ (the deciding rule sits
+    /// elsewhere in each, and each looks at its own address): the index
+    /// finds exactly the rule the scan finds.
+    #[test]
+    fn the_index_finds_the_deciding_rule_past_64_and_128_rules_in_each_direction() {
+        let cases: &[(usize, usize, usize)] = &[
+            (70, 64, 3),
+            (70, 69, 65),
+            (70, 65, 0),
+            (130, 127, 128),
+            (130, 128, 64),
+            (130, 129, 20),
+            (300, 200, 299),
+            (300, 299, 131),
+            (300, 255, 256),
+        ];
+        let addr = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let families = [
+            ("10.1.0.0/16", "10.7.0.0/16", addr("10.1.2.3"), addr("10.7.8.9")),
+            ("2600:1::/32", "2600:7::/32", addr("2600:1::5"), addr("2600:7::9")),
+        ];
+        for &(n, k_in, k_out) in cases {
+            for (in_net, out_net, src, dst) in families {
+                let (in_net, out_net): (IpNet, IpNet) = (in_net.parse().unwrap(), out_net.parse().unwrap());
+                let mut t = Topology::default();
+                let nacl = |rules: Vec<(Protocol, PortRange, IpNet)>| -> Vec<NaclRule> {
+                    rules
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (proto, ports, cidr))| NaclRule {
+                            number: i as u16 + 1,
+                            action: if i % 2 == 0 { Action::Allow } else { Action::Deny },
+                            proto,
+                            ports,
+                            cidr,
+                        })
+                        .collect()
+                };
+                t.nacls.push(Nacl {
+                    id: "acl".into(),
+                    vpc: VpcIdx(0),
+                    ingress: nacl(deciding_at(n, k_in, in_net)),
+                    egress: nacl(deciding_at(n, k_out, out_net)),
+                    is_default: false,
+                });
+                let sg = |rules: Vec<(Protocol, PortRange, IpNet)>| -> Vec<SgRule> {
+                    rules.into_iter().map(|(proto, ports, c)| SgRule { proto, ports, peer: SgPeer::Cidr(c) }).collect()
+                };
+                t.security_groups.push(SecurityGroup {
+                    id: "sg".into(),
+                    vpc: VpcIdx(0),
+                    ingress: sg(deciding_at(n, k_in, in_net)),
+                    egress: sg(deciding_at(n, k_out, out_net)),
+                    is_default: false,
+                });
+                let filters = Filters::compile(&t);
+                let meta = tcp_443(src, dst);
+                let groups = [SgIdx::from_index(0)];
+                let none = |_: SgIdx, _: IpAddr| false;
+                for (d, k) in [(Direction::Ingress, k_in), (Direction::Egress, k_out)] {
+                    let action = if k % 2 == 0 { Action::Allow } else { Action::Deny };
+                    let expected = NaclDecision::Rule { number: k as u16 + 1, action };
+                    let case = format!("{n} rules, {d:?}, deciding rule {k}, {src}");
+                    assert_eq!(evaluate_nacl(&t.nacls[0], d, &meta), expected, "the scan, {case}");
+                    assert_eq!(filters.nacl(&t, NaclIdx::from_index(0), d, &meta), expected, "the index, {case}");
+                    let sg_expected = Some((SgIdx::from_index(0), k));
+                    assert_eq!(evaluate_security_groups(&t, &groups, d, &meta, none), sg_expected, "the scan, {case}");
+                    assert_eq!(filters.security_groups(&t, &groups, d, &meta, none), sg_expected, "the index, {case}");
+                }
+                // Port 80: no rule up to `k` matches, the catch-all after it decides.
+                let mut other = meta;
+                other.dst_port = 80;
+                for (d, k) in [(Direction::Ingress, k_in), (Direction::Egress, k_out)] {
+                    let expected = (k + 1 < n).then(|| (SgIdx::from_index(0), k + 1));
+                    let case = format!("{n} rules, {d:?}, port 80, {src}");
+                    assert_eq!(
+                        filters.nacl(&t, NaclIdx::from_index(0), d, &other),
+                        evaluate_nacl(&t.nacls[0], d, &other),
+                        "{case}"
+                    );
+                    assert_eq!(filters.security_groups(&t, &groups, d, &other, none), expected, "{case}");
                 }
             }
         }

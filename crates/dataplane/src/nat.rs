@@ -233,4 +233,75 @@ mod tests {
         }
         assert_eq!(nat.outbound(dest(443), inside(2), t), None);
     }
+
+    /// AWS: "If a connection that's using a NAT gateway is idle for 350
+    /// seconds or more, the connection times out." Exactly 350 s idle is
+    /// expired, for a reply (`inbound`) and for the inside host sending
+    /// again (`outbound`); a moment before, the session lives and keeps its port.
+    #[test]
+    fn idle_for_exactly_350_s_is_expired_both_ways() {
+        let before = NAT_IDLE_TIMEOUT - Duration::from_millis(1);
+        assert_eq!(NAT_IDLE_TIMEOUT, Duration::from_secs(350));
+
+        let mut nat = NatTable::default();
+        assert_eq!(nat.outbound(dest(443), inside(40000), Duration::ZERO), Some(1024));
+        assert_eq!(nat.inbound(dest(443), 1024, before), Some(inside(40000)), "349.999 s idle: alive");
+        // The reply kept it alive: 350 s after the reply it is gone.
+        assert_eq!(nat.inbound(dest(443), 1024, before + NAT_IDLE_TIMEOUT), None, "350 s idle: expired");
+        assert!(nat.is_empty(), "the expired session is forgotten");
+
+        let mut nat = NatTable::default();
+        assert_eq!(nat.outbound(dest(443), inside(40000), Duration::ZERO), Some(1024));
+        assert_eq!(nat.outbound(dest(443), inside(40000), before), Some(1024), "349.999 s idle: the same port");
+        assert_ne!(
+            nat.outbound(dest(443), inside(40000), before + NAT_IDLE_TIMEOUT),
+            Some(1024),
+            "350 s idle: a new session"
+        );
+    }
+
+    /// A connection that comes back after more than 350 s idle is a new
+    /// connection: it gets the next free port, not its old one, and the old
+    /// port no longer leads to it.
+    #[test]
+    fn a_connection_back_after_350_s_idle_gets_a_new_port() {
+        let mut nat = NatTable::default();
+        assert_eq!(nat.outbound(dest(443), inside(40000), Duration::ZERO), Some(1024));
+        assert_eq!(nat.outbound(dest(443), inside(40001), Duration::ZERO), Some(1025));
+        let later = NAT_IDLE_TIMEOUT + Duration::from_secs(1);
+        assert_eq!(nat.outbound(dest(443), inside(40000), later), Some(1026));
+        assert_eq!(nat.inbound(dest(443), 1026, later), Some(inside(40000)));
+        assert_eq!(nat.inbound(dest(443), 1024, later), None);
+        assert_eq!(nat.inbound(dest(443), 1025, later), None);
+        assert_eq!(nat.len(), 1, "the expired sessions are gone, the new one is held");
+    }
+
+    /// The port search, once it wraps around to ports handed out before,
+    /// skips a port whose session lives and reclaims one whose session has
+    /// expired (exactly 350 s idle counts as expired).
+    #[test]
+    fn the_port_search_skips_live_sessions_and_reclaims_expired_ones() {
+        let mut nat = NatTable::new(u32::MAX, DEFAULT_CAPACITY);
+        let host = |i: u32| (IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), 1);
+        // Every port, 1024 to 65535, at time 0; the search wraps to 1024 next.
+        for i in 0..64_512u32 {
+            assert_eq!(nat.outbound(dest(443), host(i), Duration::ZERO), Some(FIRST_PORT + i as u16));
+        }
+        // Ports 1024 and 1025 stay in use.
+        let t = Duration::from_secs(100);
+        assert_eq!(nat.outbound(dest(443), host(0), t), Some(1024));
+        assert_eq!(nat.inbound(dest(443), 1025, t), Some(host(1)));
+        // At 350 s the others have been idle 350 s. A late reply forgets the
+        // last port's session, so the destination is below its limit and no
+        // sweep runs: the search itself must tell live from expired.
+        let at = NAT_IDLE_TIMEOUT;
+        assert_eq!(nat.inbound(dest(443), u16::MAX, at), None);
+        assert_eq!(nat.len(), 64_511);
+        assert_eq!(nat.outbound(dest(443), inside(50000), at), Some(1026));
+        assert_eq!(nat.inbound(dest(443), 1026, at), Some(inside(50000)));
+        assert_eq!(nat.inbound(dest(443), 1024, at), Some(host(0)), "the live session keeps its port");
+        assert_eq!(nat.inbound(dest(443), 1025, at), Some(host(1)), "the live session keeps its port");
+        assert_eq!(nat.outbound(dest(443), inside(50001), at), Some(1027));
+        assert_eq!(nat.len(), 64_511, "reclaimed, not added");
+    }
 }

@@ -3,14 +3,13 @@
 //! traffic), egress-only internet gateways, and VPC peering (both ways, never
 //! transitive, never edge to edge).
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use etherparse::{NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
-use vpcsim_dataplane::packet::{Meta, Parsed, parse};
-use vpcsim_dataplane::{Component, DropReason, Fabric, Step, Trace, Verdict};
-use vpcsim_model::{EniIdx, Topology};
+use vpcsim_dataplane::{Component, DropReason, Fabric, Trace, Verdict};
+
+mod common;
+use common::{Net, builder, ip};
 
 const NET: &str = r#"
 name = "beyond fixture"
@@ -192,92 +191,37 @@ ip = "198.51.100.7"
 ipv6 = "2001:db8::7"
 "#;
 
-struct Net {
-    fabric: Fabric,
-    t: Arc<Topology>,
-    now: Duration,
-}
-
-struct Sent {
-    verdict: Verdict,
-    out: Vec<u8>,
-    trace: Trace,
-    text: String,
-}
-
-impl Sent {
-    fn delivered_to(&self, net: &Net, host: &str) -> Meta {
-        assert_eq!(self.verdict, Verdict::Deliver(net.eni(host)), "trace:\n{}", self.text);
-        assert_checksums(&self.out);
-        match parse(&self.out) {
-            Ok(Parsed::Ip(m)) => m,
-            other => panic!("not an IP frame: {other:?}"),
-        }
-    }
-
-    fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
-        let Some(d) = self.verdict.dropped() else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
-        assert_eq!(d.reason, reason, "trace:\n{}", self.text);
-        assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
-    }
-
-    /// The ids of the components crossed, in order.
-    fn crossed(&self, net: &Net) -> Vec<String> {
-        self.trace
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Crossed { component } => Some(component.id(&net.t).to_string()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 impl Net {
     fn new() -> Net {
-        let t = Arc::new(vpcsim_scenario::load_str(NET, "beyond.toml").unwrap_or_else(|e| panic!("{e}")));
-        Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO }
-    }
-
-    fn eni(&self, host: &str) -> EniIdx {
-        let h = self.t.host_by_id(host).unwrap_or_else(|| panic!("no host {host}"));
-        self.t.host(h).eni
-    }
-
-    fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
-        let mut out = Vec::new();
-        let mut trace = Trace::on();
-        let verdict = self.fabric.process(self.now, self.eni(host), frame, &mut out, &mut trace);
-        let text = trace.render(&self.t);
-        Sent { verdict, out, trace, text }
-    }
-
-    fn mac(&self, host: &str) -> [u8; 6] {
-        self.t.eni(self.eni(host)).mac
+        Net::load(NET, "beyond.toml")
     }
 
     fn syn(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16) -> Vec<u8> {
         let mut f = Vec::new();
-        builder(self.mac(host), src, dst).tcp(sport, dport, 1000, 64240).syn().write(&mut f, b"").unwrap();
+        builder(self.mac(host), src, dst, 64).tcp(sport, dport, 1000, 64240).syn().write(&mut f, b"").unwrap();
         f
     }
 
     fn syn_ack(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16) -> Vec<u8> {
         let mut f = Vec::new();
-        builder(self.mac(host), src, dst).tcp(sport, dport, 5000, 64240).syn().ack(1001).write(&mut f, b"").unwrap();
+        builder(self.mac(host), src, dst, 64)
+            .tcp(sport, dport, 5000, 64240)
+            .syn()
+            .ack(1001)
+            .write(&mut f, b"")
+            .unwrap();
         f
     }
 
     fn udp(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16) -> Vec<u8> {
         let mut f = Vec::new();
-        builder(self.mac(host), src, dst).udp(sport, dport).write(&mut f, b"hello").unwrap();
+        builder(self.mac(host), src, dst, 64).udp(sport, dport).write(&mut f, b"hello").unwrap();
         f
     }
 
     fn ping(&self, host: &str, src: &str, dst: &str, id: u16, reply: bool) -> Vec<u8> {
         let mut f = Vec::new();
-        let b = builder(self.mac(host), src, dst);
+        let b = builder(self.mac(host), src, dst, 64);
         if reply {
             b.icmpv4_echo_reply(id, 1).write(&mut f, b"ping").unwrap();
         } else {
@@ -287,58 +231,13 @@ impl Net {
     }
 }
 
-fn builder(mac: [u8; 6], src: &str, dst: &str) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
-    let eth = PacketBuilder::ethernet2(mac, [0x02, 0x01, 0, 0, 0, 0]);
-    match (src.parse::<IpAddr>().unwrap(), dst.parse::<IpAddr>().unwrap()) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
-        (IpAddr::V6(s), IpAddr::V6(d)) => eth.ipv6(s.octets(), d.octets(), 64),
-        _ => panic!("mixed families"),
-    }
-}
-
-/// Every checksum of the frame is right (IPv4 header, TCP, UDP, ICMP).
-fn assert_checksums(frame: &[u8]) {
-    let p = SlicedPacket::from_ethernet(frame).unwrap();
-    match (&p.net, &p.transport) {
-        (Some(NetSlice::Ipv4(ip)), t) => {
-            let h = ip.header().to_header();
-            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
-            match t {
-                Some(TransportSlice::Tcp(tcp)) => assert_eq!(
-                    tcp.checksum(),
-                    tcp.to_header().calc_checksum_ipv4(&h, tcp.payload()).unwrap(),
-                    "TCP checksum"
-                ),
-                Some(TransportSlice::Udp(udp)) => assert_eq!(
-                    udp.checksum(),
-                    udp.to_header().calc_checksum_ipv4(&h, udp.payload()).unwrap(),
-                    "UDP checksum"
-                ),
-                Some(TransportSlice::Icmpv4(icmp)) => {
-                    assert_eq!(icmp.checksum(), icmp.header().icmp_type.calc_checksum(icmp.payload()), "ICMP checksum")
-                }
-                _ => {}
-            }
-        }
-        (Some(NetSlice::Ipv6(ip)), Some(TransportSlice::Tcp(tcp))) => {
-            let h = ip.header().to_header();
-            assert_eq!(tcp.checksum(), tcp.to_header().calc_checksum_ipv6(&h, tcp.payload()).unwrap(), "TCP checksum");
-        }
-        _ => {}
-    }
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
 // --- NAT gateway ----------------------------------------------------------------
 
 #[test]
 fn nat_gateway_translates_out_and_back_with_checksums_right() {
     let mut net = Net::new();
     let out = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80));
-    let m = out.delivered_to(&net, "client");
+    let m = out.delivered_intact_to(&net, "client");
     assert_eq!((m.src, m.src_port), (ip("54.0.0.50"), 1024), "trace:\n{}", out.text);
     assert_eq!((m.dst, m.dst_port), (ip("198.51.100.7"), 80));
     assert_eq!(out.crossed(&net), ["nat-a", "igw-a", "internet"]);
@@ -349,7 +248,7 @@ fn nat_gateway_translates_out_and_back_with_checksums_right() {
     assert!(out.text.contains("network ACL vpc-a/default-nacl of subnet-a-pub, egress"), "{}", out.text);
 
     let back = net.send("client", &net.syn_ack("client", "198.51.100.7", "54.0.0.50", 80, 1024));
-    let m = back.delivered_to(&net, "app");
+    let m = back.delivered_intact_to(&net, "app");
     assert_eq!((m.dst, m.dst_port), (ip("10.0.2.10"), 40000), "trace:\n{}", back.text);
     assert_eq!((m.src, m.src_port), (ip("198.51.100.7"), 80));
     assert_eq!(back.crossed(&net), ["internet", "igw-a", "nat-a"]);
@@ -361,17 +260,17 @@ fn nat_gateway_translates_out_and_back_with_checksums_right() {
 fn nat_gateway_udp_and_icmp_echo_by_identifier() {
     let mut net = Net::new();
     let out = net.send("app", &net.udp("app", "10.0.2.10", "198.51.100.7", 5353, 53));
-    let m = out.delivered_to(&net, "client");
+    let m = out.delivered_intact_to(&net, "client");
     assert_eq!((m.src, m.src_port), (ip("54.0.0.50"), 1024));
     let back = net.send("client", &net.udp("client", "198.51.100.7", "54.0.0.50", 53, 1024));
-    assert_eq!(back.delivered_to(&net, "app").dst_port, 5353);
+    assert_eq!(back.delivered_intact_to(&net, "app").dst_port, 5353);
 
     let ping = net.send("app", &net.ping("app", "10.0.2.10", "198.51.100.7", 7, false));
-    let m = ping.delivered_to(&net, "client");
+    let m = ping.delivered_intact_to(&net, "client");
     assert_eq!((m.src, m.src_port), (ip("54.0.0.50"), 1024), "the identifier is translated");
     assert!(ping.text.contains("nat-a translates the source 10.0.2.10 id 7 → 10.0.1.50 id 1024"), "{}", ping.text);
     let pong = net.send("client", &net.ping("client", "198.51.100.7", "54.0.0.50", 1024, true));
-    let m = pong.delivered_to(&net, "app");
+    let m = pong.delivered_intact_to(&net, "app");
     assert_eq!((m.dst, m.dst_port), (ip("10.0.2.10"), 7));
 }
 
@@ -380,7 +279,7 @@ fn nat_gateway_ports_per_destination() {
     let mut net = Net::new();
     let port = |net: &mut Net, sport: u16, dport: u16| {
         let s = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", sport, dport));
-        s.delivered_to(net, "client").src_port
+        s.delivered_intact_to(net, "client").src_port
     };
     assert_eq!(port(&mut net, 40000, 80), 1024);
     assert_eq!(port(&mut net, 40001, 80), 1025);
@@ -394,15 +293,15 @@ fn nat_gateway_exhaustion_is_a_clear_drop() {
     let mut net = Net::new();
     net.fabric = Fabric::new(Arc::clone(&net.t)).with_nat_limit(3);
     for sport in 40000..40003 {
-        net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", sport, 80)).delivered_to(&net, "client");
+        net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", sport, 80)).delivered_intact_to(&net, "client");
     }
     let fourth = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40003, 80));
     fourth.dropped(DropReason::NatPortExhausted, "nat-a", &net);
     assert!(fourth.text.contains("DROPPED at nat-a: nat-port-exhausted (no port left"), "{}", fourth.text);
     // Another destination still gets ports; idle sessions free theirs after 350 s.
-    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40003, 443)).delivered_to(&net, "client");
+    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40003, 443)).delivered_intact_to(&net, "client");
     net.now = Duration::from_secs(351);
-    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40003, 80)).delivered_to(&net, "client");
+    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40003, 80)).delivered_intact_to(&net, "client");
 }
 
 #[test]
@@ -430,7 +329,7 @@ fn unsolicited_inbound_and_traffic_to_the_nat_gateway_die_there() {
     unsolicited.dropped(DropReason::NoSession, "nat-a", &net);
     assert!(unsolicited.text.contains("igw-a translates the destination 54.0.0.50 → 10.0.1.50"));
     // A reply to a port that has no session.
-    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80)).delivered_to(&net, "client");
+    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80)).delivered_intact_to(&net, "client");
     net.send("client", &net.syn_ack("client", "198.51.100.7", "54.0.0.50", 80, 1025)).dropped(
         DropReason::NoSession,
         "nat-a",
@@ -454,7 +353,7 @@ fn a_peer_vpc_cannot_use_the_nat_gateway() {
     // routes everything to the peering: edge to edge, not allowed.
     let mut net = Net::new();
     let own = net.send("b1", &net.syn("b1", "10.1.1.10", "198.51.100.7", 40000, 80));
-    assert_eq!(own.delivered_to(&net, "client").src, ip("54.0.1.50"), "nat-b's automatic address: {}", own.text);
+    assert_eq!(own.delivered_intact_to(&net, "client").src, ip("54.0.1.50"), "nat-b's automatic address: {}", own.text);
     let edge = net.send("edge", &net.syn("edge", "10.0.3.10", "198.51.100.7", 40000, 80));
     edge.dropped(DropReason::NotReachableVia, "pcx-ab", &net);
     assert!(edge.text.contains("no edge-to-edge"), "{}", edge.text);
@@ -466,11 +365,11 @@ fn a_peer_vpc_cannot_use_the_nat_gateway() {
 fn egress_only_gateway_out_and_back() {
     let mut net = Net::new();
     let out = net.send("c1", &net.syn("c1", "2600:1f18:cc:101::10", "2001:db8::7", 40000, 80));
-    let m = out.delivered_to(&net, "client");
+    let m = out.delivered_intact_to(&net, "client");
     assert_eq!(m.src, ip("2600:1f18:cc:101::10"), "IPv6 is not translated");
     assert_eq!(out.crossed(&net), ["eigw-c", "internet"]);
     let back = net.send("client", &net.syn_ack("client", "2001:db8::7", "2600:1f18:cc:101::10", 80, 40000));
-    back.delivered_to(&net, "c1");
+    back.delivered_intact_to(&net, "c1");
     assert!(back.text.contains("eigw-c matches a connection it opened on the way out"), "{}", back.text);
 }
 
@@ -480,7 +379,8 @@ fn egress_only_gateway_drops_unsolicited_inbound() {
     let syn = net.send("client", &net.syn("client", "2001:db8::7", "2600:1f18:cc:101::10", 40000, 22));
     syn.dropped(DropReason::NoSession, "eigw-c", &net);
     // A reply to a flow that went out, but from another port, is unsolicited too.
-    net.send("c1", &net.syn("c1", "2600:1f18:cc:101::10", "2001:db8::7", 40000, 80)).delivered_to(&net, "client");
+    net.send("c1", &net.syn("c1", "2600:1f18:cc:101::10", "2001:db8::7", 40000, 80))
+        .delivered_intact_to(&net, "client");
     net.send("client", &net.syn_ack("client", "2001:db8::7", "2600:1f18:cc:101::10", 81, 40000)).dropped(
         DropReason::NoSession,
         "eigw-c",
@@ -494,16 +394,16 @@ fn egress_only_gateway_drops_unsolicited_inbound() {
 fn peering_both_ways_with_a_peer_security_group_reference() {
     let mut net = Net::new();
     let out = net.send("app", &net.syn("app", "10.0.2.10", "10.1.1.10", 40000, 22));
-    let m = out.delivered_to(&net, "b1");
+    let m = out.delivered_intact_to(&net, "b1");
     assert_eq!(m.src, ip("10.0.2.10"), "no translation across a peering");
     assert_eq!(out.crossed(&net), ["pcx-ab"]);
     assert!(out.text.contains("crosses pcx-ab (peering vpc-a ⇄ vpc-b)"), "{}", out.text);
     assert!(out.text.contains("allows tcp port 22 from members of sg-app"), "{}", out.text);
     let back = net.send("b1", &net.syn_ack("b1", "10.1.1.10", "10.0.2.10", 22, 40000));
-    back.delivered_to(&net, "app");
+    back.delivered_intact_to(&net, "app");
     assert_eq!(back.crossed(&net), ["pcx-ab"]);
     // B to A, new connection: sg-app admits 10.1.0.0/16 on port 22.
-    net.send("b1", &net.syn("b1", "10.1.1.10", "10.0.2.10", 40001, 22)).delivered_to(&net, "app");
+    net.send("b1", &net.syn("b1", "10.1.1.10", "10.0.2.10", 40001, 22)).delivered_intact_to(&net, "app");
     // But not on port 80.
     net.send("b1", &net.syn("b1", "10.1.1.10", "10.0.2.10", 40001, 80)).dropped(DropReason::SgIngress, "sg-app", &net);
 }
@@ -512,7 +412,7 @@ fn peering_both_ways_with_a_peer_security_group_reference() {
 fn peering_is_not_transitive() {
     let mut net = Net::new();
     // B reaches C over pcx-bc...
-    net.send("b1", &net.syn("b1", "10.1.1.10", "10.2.1.10", 40000, 22)).delivered_to(&net, "c1");
+    net.send("b1", &net.syn("b1", "10.1.1.10", "10.2.1.10", 40000, 22)).delivered_intact_to(&net, "c1");
     // ...but A cannot reach C through B.
     let hop = net.send("app", &net.syn("app", "10.0.2.10", "10.2.1.10", 40000, 22));
     hop.dropped(DropReason::NotReachableVia, "pcx-ab", &net);
@@ -550,8 +450,7 @@ fn garbage_at_a_nat_gateway_does_not_panic() {
 fn a_private_nat_gateway_has_nothing_for_the_internet_gateway_to_translate() {
     let src =
         NET.replace("ip = \"10.0.1.50\"\npublic_ip = \"54.0.0.50\"", "ip = \"10.0.1.50\"\nconnectivity = \"private\"");
-    let t = Arc::new(vpcsim_scenario::load_str(&src, "private.toml").unwrap_or_else(|e| panic!("{e}")));
-    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
+    let mut net = Net::load(&src, "private.toml");
     let out = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80));
     out.dropped(DropReason::NoPublicIp, "igw-a", &net);
     assert_eq!(out.crossed(&net), ["nat-a", "igw-a"]);
@@ -565,9 +464,8 @@ fn the_nat_subnet_nacl_judges_the_replies() {
         "route_table = \"rtb-a-pub\"\n",
         "route_table = \"rtb-a-pub\"\nnacl = \"acl-pub\"\n\n[[nacl]]\nid = \"acl-pub\"\nvpc = \"vpc-a\"\ningress = [ { rule = 100, action = \"allow\", proto = \"all\", cidr = \"10.0.0.0/16\" } ]\negress = [ { rule = 100, action = \"allow\", proto = \"all\", cidr = \"0.0.0.0/0\" } ]\n",
     );
-    let t = Arc::new(vpcsim_scenario::load_str(&src, "nacl.toml").unwrap_or_else(|e| panic!("{e}")));
-    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
-    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80)).delivered_to(&net, "client");
+    let mut net = Net::load(&src, "nacl.toml");
+    net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80)).delivered_intact_to(&net, "client");
     let back = net.send("client", &net.syn_ack("client", "198.51.100.7", "54.0.0.50", 80, 1024));
     back.dropped(DropReason::NaclIngress, "acl-pub", &net);
     assert!(back.text.contains("network ACL acl-pub of subnet-a-pub, ingress: no rule matches, rule * denies"));
@@ -580,8 +478,7 @@ fn a_nat_gateway_routed_to_itself_does_not_loop() {
         "id = \"rtb-a-pub\"\nvpc = \"vpc-a\"\nroutes = [ { dest = \"0.0.0.0/0\", target = \"nat-a\" } ]",
     );
     assert_ne!(src, NET);
-    let t = Arc::new(vpcsim_scenario::load_str(&src, "loop.toml").unwrap_or_else(|e| panic!("{e}")));
-    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO };
+    let mut net = Net::load(&src, "loop.toml");
     let out = net.send("app", &net.syn("app", "10.0.2.10", "198.51.100.7", 40000, 80));
     out.dropped(DropReason::NotReachableVia, "nat-a", &net);
     assert!(out.text.contains("translated by a NAT gateway already"), "{}", out.text);

@@ -3,12 +3,14 @@
 //! own middlebox ends in one bounded step; random frames at every ENI never
 //! panic the pipeline.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use etherparse::PacketBuilder;
-use vpcsim_dataplane::{DropReason, Fabric, Trace, Verdict};
-use vpcsim_model::{EniIdx, Topology};
+use vpcsim_dataplane::{DropReason, Trace, Verdict};
+use vpcsim_model::EniIdx;
+
+mod common;
+use common::Net;
 
 const CYCLES: &str = r#"
 name = "reference cycles"
@@ -77,24 +79,14 @@ security_groups = ["sg-open"]
 source_dest_check = false
 "#;
 
-struct Net {
-    t: Arc<Topology>,
-    fabric: Fabric,
-}
-
 impl Net {
     fn new() -> Net {
-        let t = Arc::new(vpcsim_scenario::load_str(CYCLES, "cycles.toml").unwrap_or_else(|e| panic!("{e}")));
-        Net { fabric: Fabric::new(Arc::clone(&t)), t }
-    }
-
-    fn eni(&self, host: &str) -> EniIdx {
-        self.t.host(self.t.host_by_id(host).unwrap()).eni
+        Net::load(CYCLES, "cycles.toml")
     }
 
     fn syn(&mut self, from: &str, src: [u8; 4], dst: [u8; 4], port: u16) -> Verdict {
         let mut frame = Vec::new();
-        PacketBuilder::ethernet2(self.t.eni(self.eni(from)).mac, [2, 1, 0, 0, 0, 0])
+        PacketBuilder::ethernet2(self.mac(from), [2, 1, 0, 0, 0, 0])
             .ipv4(src, dst, 64)
             .tcp(40000, port, 1, 1000)
             .syn()

@@ -3,13 +3,15 @@
 //! rewritten bytes and the decision trace.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use etherparse::{NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
 use vpcsim_dataplane::packet::{Parsed, parse};
-use vpcsim_dataplane::{Component, Direction, DropReason, Fabric, NaclDecision, SgDecision, Step, Trace, Verdict};
-use vpcsim_model::{Action, EniIdx, Topology};
+use vpcsim_dataplane::{Component, Direction, DropReason, NaclDecision, SgDecision, Step, Verdict};
+use vpcsim_model::Action;
+
+mod common;
+use common::{Net, assert_checksums, builder};
 
 const NET: &str = r#"
 name = "pipeline fixture"
@@ -158,67 +160,13 @@ enum Tcp {
     Ack,
 }
 
-struct Net {
-    fabric: Fabric,
-    t: Arc<Topology>,
-    now: Duration,
-}
-
-/// One frame's fate.
-struct Sent {
-    verdict: Verdict,
-    out: Vec<u8>,
-    trace: Trace,
-    text: String,
-}
-
-impl Sent {
-    fn delivered_to(&self, net: &Net, host: &str) {
-        assert_eq!(self.verdict, Verdict::Deliver(net.eni(host)), "trace:\n{}", self.text);
-    }
-
-    fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
-        let Some(d) = self.verdict.dropped() else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
-        assert_eq!(d.reason, reason, "trace:\n{}", self.text);
-        assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
-    }
-
-    fn route_winner(&self) -> (Option<usize>, Vec<usize>) {
-        self.trace
-            .steps
-            .iter()
-            .find_map(|s| match s {
-                Step::RouteLookup { winner, beaten, .. } => Some((*winner, beaten.clone())),
-                _ => None,
-            })
-            .expect("a route lookup")
-    }
-
-    fn ip(&self) -> vpcsim_dataplane::packet::Meta {
-        match parse(&self.out) {
-            Ok(Parsed::Ip(m)) => m,
-            other => panic!("not an IP frame: {other:?}"),
-        }
-    }
-}
-
 impl Net {
     fn new() -> Net {
         Net::from(NET)
     }
 
     fn from(src: &str) -> Net {
-        let t = Arc::new(vpcsim_scenario::load_str(src, "fixture.toml").unwrap_or_else(|e| panic!("{e}")));
-        Net { fabric: Fabric::new(Arc::clone(&t)), t, now: Duration::ZERO }
-    }
-
-    fn eni(&self, host: &str) -> EniIdx {
-        let h = self.t.host_by_id(host).unwrap_or_else(|| panic!("no host {host}"));
-        self.t.host(h).eni
-    }
-
-    fn mac(&self, host: &str) -> [u8; 6] {
-        self.t.eni(self.eni(host)).mac
+        Net::load(src, "fixture.toml")
     }
 
     /// The index in `table` of the route to `dest`.
@@ -231,14 +179,6 @@ impl Net {
                 vpcsim_model::RouteDest::PrefixList(pl) => self.t.prefix_list(pl).id == dest,
             })
             .unwrap_or_else(|| panic!("no route to {dest} in {table}"))
-    }
-
-    fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
-        let mut out = Vec::new();
-        let mut trace = Trace::on();
-        let verdict = self.fabric.process(self.now, self.eni(host), frame, &mut out, &mut trace);
-        let text = trace.render(&self.t);
-        Sent { verdict, out, trace, text }
     }
 
     fn tcp(&self, host: &str, src: &str, dst: &str, sport: u16, dport: u16, flags: Tcp) -> Vec<u8> {
@@ -269,37 +209,6 @@ impl Net {
             (false, true) => b.icmpv6_echo_reply(7, 1).write(&mut f, b"ping").unwrap(),
         }
         f
-    }
-}
-
-fn builder(mac: [u8; 6], src: &str, dst: &str, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
-    // Hosts send to the router's MAC; the fabric rewrites it anyway.
-    let eth = PacketBuilder::ethernet2(mac, [0x02, 0x01, 0, 0, 0, 0]);
-    match (src.parse::<IpAddr>().unwrap(), dst.parse::<IpAddr>().unwrap()) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), ttl),
-        (IpAddr::V6(s), IpAddr::V6(d)) => eth.ipv6(s.octets(), d.octets(), ttl),
-        _ => panic!("mixed families"),
-    }
-}
-
-/// Asserts that every checksum of the frame is right.
-fn assert_checksums(frame: &[u8]) {
-    let p = SlicedPacket::from_ethernet(frame).unwrap();
-    match (&p.net, &p.transport) {
-        (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) => {
-            let h = ip.header().to_header();
-            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
-            assert_eq!(tcp.checksum(), tcp.to_header().calc_checksum_ipv4(&h, tcp.payload()).unwrap(), "TCP checksum");
-        }
-        (Some(NetSlice::Ipv6(ip)), Some(TransportSlice::Tcp(tcp))) => {
-            let h = ip.header().to_header();
-            assert_eq!(tcp.checksum(), tcp.to_header().calc_checksum_ipv6(&h, tcp.payload()).unwrap(), "TCP checksum");
-        }
-        (Some(NetSlice::Ipv4(ip)), _) => {
-            let h = ip.header().to_header();
-            assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum");
-        }
-        _ => {}
     }
 }
 
@@ -532,8 +441,7 @@ fn a_tracked_flow_expires() {
 
 #[test]
 fn a_full_connection_table_refuses_new_flows_and_counts_them() {
-    let t = Arc::new(vpcsim_scenario::load_str(NET, "fixture.toml").unwrap());
-    let mut net = Net { fabric: Fabric::new(Arc::clone(&t)).with_conntrack_capacity(2), t, now: Duration::ZERO };
+    let mut net = Net::with_fabric(NET, "fixture.toml", |f| f.with_conntrack_capacity(2));
     // One flow takes two entries: web1's egress and fw's ingress.
     net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40000, 80, Tcp::Syn)).delivered_to(&net, "fw");
     let second = net.send("web1", &net.tcp("web1", "10.0.1.10", "10.0.3.30", 40001, 80, Tcp::Syn));

@@ -2,13 +2,14 @@
 //! real frames: DNS answers as bytes, and S3 reached privately.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use etherparse::{NetSlice, PacketBuilder, SlicedPacket, TransportSlice};
-use vpcsim_dataplane::{Component, DropReason, Fabric, Step, Trace, Verdict};
+use vpcsim_dataplane::{Component, DropReason, Step, Trace, Verdict};
 use vpcsim_dns::QueryType;
-use vpcsim_model::{EniIdx, Topology};
+
+mod common;
+use common::{Net, Sent};
 
 const NET: &str = r#"
 name = "services fixture"
@@ -84,38 +85,20 @@ internet = true
 ip = "198.51.100.7"
 "#;
 
-struct Net {
-    fabric: Fabric,
-    t: Arc<Topology>,
-}
-
 impl Net {
     fn new() -> Net {
-        let t = Arc::new(vpcsim_scenario::load_str(NET, "services.toml").unwrap_or_else(|e| panic!("{e}")));
-        Net { fabric: Fabric::new(Arc::clone(&t)), t }
-    }
-    fn eni(&self, host: &str) -> EniIdx {
-        self.t.host(self.t.host_by_id(host).unwrap()).eni
-    }
-    fn ip(&self, host: &str) -> Ipv4Addr {
-        self.t.eni(self.eni(host)).ipv4
+        Net::load(NET, "services.toml")
     }
     fn s3(&self) -> Ipv4Addr {
         let s3 = self.t.services.iter().find(|s| s.name == "s3" && s.region == "us-east-1").unwrap();
         self.t.eni(self.t.host(s3.host).eni).ipv4
     }
-    fn send(&mut self, host: &str, frame: &[u8]) -> (Verdict, Vec<u8>, Trace) {
-        let mut out = Vec::new();
-        let mut trace = Trace::on();
-        let v = self.fabric.process(Duration::ZERO, self.eni(host), frame, &mut out, &mut trace);
-        (v, out, trace)
-    }
     fn dns_query(&self, host: &str, server: Ipv4Addr, name: &str) -> Vec<u8> {
         let mut q = Vec::new();
         vpcsim_dns::build_query(0x1234, name, QueryType::A, &mut q).unwrap();
         let mut f = Vec::new();
-        PacketBuilder::ethernet2(self.t.eni(self.eni(host)).mac, [2, 1, 0, 0, 0, 0])
-            .ipv4(self.ip(host).octets(), server.octets(), 64)
+        PacketBuilder::ethernet2(self.mac(host), [2, 1, 0, 0, 0, 0])
+            .ipv4(self.ipv4(host).octets(), server.octets(), 64)
             .udp(45000, 53)
             .write(&mut f, &q)
             .unwrap();
@@ -123,7 +106,7 @@ impl Net {
     }
     fn syn(&self, host: &str, src: Ipv4Addr, dst: Ipv4Addr, sport: u16) -> Vec<u8> {
         let mut f = Vec::new();
-        PacketBuilder::ethernet2(self.t.eni(self.eni(host)).mac, [2, 1, 0, 0, 0, 0])
+        PacketBuilder::ethernet2(self.mac(host), [2, 1, 0, 0, 0, 0])
             .ipv4(src.octets(), dst.octets(), 64)
             .tcp(sport, 443, 1, 64240)
             .syn()
@@ -150,7 +133,8 @@ fn the_amazon_dns_server_answers_real_queries_unfiltered() {
     let s3 = net.s3();
     for (host, server) in [("app", Ipv4Addr::new(10, 0, 0, 2)), ("mute", Ipv4Addr::new(169, 254, 169, 253))] {
         // mute's security group allows nothing out: the resolver is not filtered.
-        let (v, out, trace) = net.send(host, &net.dns_query(host, server, "S3.us-east-1.amazonaws.com"));
+        let Sent { verdict: v, out, trace, .. } =
+            net.send(host, &net.dns_query(host, server, "S3.us-east-1.amazonaws.com"));
         assert_eq!(v, Verdict::Answered(net.eni(host)));
         let (src, port, reply) = dns_reply(&out);
         assert_eq!((src, port), (IpAddr::V4(server), 45000));
@@ -165,16 +149,18 @@ fn the_amazon_dns_server_answers_real_queries_unfiltered() {
 #[test]
 fn private_hostnames_resolve_only_with_private_dns_on() {
     let mut net = Net::new();
-    let (_, out, _) = net.send("app", &net.dns_query("app", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-2-10.ec2.internal"));
+    let Sent { out, .. } =
+        net.send("app", &net.dns_query("app", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-2-10.ec2.internal"));
     assert_eq!(dns_reply(&out).2.v4, vec![Ipv4Addr::new(10, 0, 2, 10)]);
     // Nobody has 10.0.9.9.
-    let (_, out, _) = net.send("app", &net.dns_query("app", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-9-9.ec2.internal"));
+    let Sent { out, .. } =
+        net.send("app", &net.dns_query("app", Ipv4Addr::new(10, 0, 0, 2), "ip-10-0-9-9.ec2.internal"));
     assert_eq!(dns_reply(&out).2.rcode, 3);
     // vpc-quiet has private_dns = false, which is enableDnsSupport off: its
     // Amazon DNS server answers nothing, at either of its addresses.
     for server in [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(169, 254, 169, 253)] {
         for name in ["ip-10-0-1-20.ec2.internal", "s3.us-east-1.amazonaws.com"] {
-            let (v, _, _) = net.send("quiet", &net.dns_query("quiet", server, name));
+            let Sent { verdict: v, .. } = net.send("quiet", &net.dns_query("quiet", server, name));
             assert_eq!(v.dropped().map(|d| d.reason), Some(vpcsim_dataplane::DropReason::NoDestination), "{name}");
         }
     }
@@ -183,8 +169,8 @@ fn private_hostnames_resolve_only_with_private_dns_on() {
 #[test]
 fn a_gateway_endpoint_carries_s3_traffic_privately_and_back() {
     let mut net = Net::new();
-    let (app, s3) = (net.ip("app"), net.s3());
-    let (v, out, trace) = net.send("app", &net.syn("app", app, s3, 40000));
+    let (app, s3) = (net.ipv4("app"), net.s3());
+    let Sent { verdict: v, out, trace, .. } = net.send("app", &net.syn("app", app, s3, 40000));
     let s3_host = net.t.services.iter().find(|s| s.name == "s3" && s.region == "us-east-1").unwrap().host;
     assert_eq!(v, Verdict::Deliver(net.t.host(s3_host).eni));
     let ep = vpcsim_model::GatewayEndpointIdx(0);
@@ -227,16 +213,16 @@ fn a_gateway_endpoint_carries_s3_traffic_privately_and_back() {
 #[test]
 fn only_the_route_tables_the_endpoint_names_reach_it() {
     let mut net = Net::new();
-    let (other, s3) = (net.ip("other"), net.s3());
-    let (v, _, _) = net.send("other", &net.syn("other", other, s3, 40000));
+    let (other, s3) = (net.ipv4("other"), net.s3());
+    let Sent { verdict: v, .. } = net.send("other", &net.syn("other", other, s3, 40000));
     assert_eq!(v.dropped().map(|d| d.reason), Some(DropReason::NoRoute));
 }
 
 #[test]
 fn the_internet_reaches_s3_directly_never_through_a_vpcs_endpoint() {
     let mut net = Net::new();
-    let (client, s3) = (net.ip("client"), net.s3());
-    let (v, _, trace) = net.send("client", &net.syn("client", client, s3, 40000));
+    let (client, s3) = (net.ipv4("client"), net.s3());
+    let Sent { verdict: v, trace, .. } = net.send("client", &net.syn("client", client, s3, 40000));
     assert!(matches!(v, Verdict::Deliver(_)));
     assert!(!trace.steps.iter().any(|s| matches!(s, Step::Crossed { component: Component::GatewayEndpoint(_) })));
     assert_eq!(net.fabric.gateway_endpoint_of(6, (IpAddr::V4(s3), 443), (IpAddr::V4(client), 40000)), None);
@@ -249,7 +235,7 @@ fn the_internet_reaches_s3_directly_never_through_a_vpcs_endpoint() {
 #[test]
 fn metadata_and_time_answer_whatever_the_security_group_says() {
     let mut net = Net::new();
-    let mute = net.ip("mute");
+    let mute = net.ipv4("mute");
     let tcp = |net: &Net, port: u16| {
         let mut f = Vec::new();
         PacketBuilder::ethernet2(net.t.eni(net.eni("mute")).mac, [2, 1, 0, 0, 0, 0])
@@ -260,14 +246,14 @@ fn metadata_and_time_answer_whatever_the_security_group_says() {
             .unwrap();
         f
     };
-    let (v, out, _) = net.send("mute", &tcp(&net, 80));
+    let Sent { verdict: v, out, .. } = net.send("mute", &tcp(&net, 80));
     assert_eq!(v, Verdict::Answered(net.eni("mute")));
     let p = SlicedPacket::from_ethernet(&out).unwrap();
     let Some(TransportSlice::Tcp(seg)) = p.transport else { panic!("not TCP") };
     assert!(seg.syn() && seg.ack() && !seg.rst(), "a SYN-ACK");
     assert_eq!((seg.source_port(), seg.destination_port(), seg.acknowledgment_number()), (80, 40000, 1001));
 
-    let (v, out, _) = net.send("mute", &tcp(&net, 8080));
+    let Sent { verdict: v, out, .. } = net.send("mute", &tcp(&net, 8080));
     assert_eq!(v, Verdict::Answered(net.eni("mute")));
     let p = SlicedPacket::from_ethernet(&out).unwrap();
     let Some(TransportSlice::Tcp(seg)) = p.transport else { panic!("not TCP") };
@@ -282,7 +268,7 @@ fn metadata_and_time_answer_whatever_the_security_group_says() {
         .udp(40001, 123)
         .write(&mut ntp, &request)
         .unwrap();
-    let (v, out, _) = net.send("mute", &ntp);
+    let Sent { verdict: v, out, .. } = net.send("mute", &ntp);
     assert_eq!(v, Verdict::Answered(net.eni("mute")));
     let p = SlicedPacket::from_ethernet(&out).unwrap();
     let answer = p.transport.as_ref().and_then(|_| p.ip_payload()).map(|ip| ip.payload[8..].to_vec()).unwrap();

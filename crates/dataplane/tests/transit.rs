@@ -5,12 +5,13 @@
 //! gateway endpoint tried from on premises.
 
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use etherparse::PacketBuilder;
-use vpcsim_dataplane::{DropReason, Fabric, Step, Trace, Verdict};
-use vpcsim_model::{EniIdx, TgwRouteOrigin, Topology};
+use vpcsim_dataplane::{DropReason, Step, Verdict};
+use vpcsim_model::TgwRouteOrigin;
+
+mod common;
+use common::{Net, Sent};
 
 const NET: &str = r#"
 name = "transit fixture"
@@ -264,73 +265,23 @@ service = "s3"
 route_tables = ["rtb-v"]
 "#;
 
-struct Net {
-    fabric: Fabric,
-    t: Arc<Topology>,
-}
-
-struct Sent {
-    verdict: Verdict,
-    trace: Trace,
-    text: String,
-}
-
-impl Sent {
-    fn delivered_to(&self, net: &Net, host: &str) {
-        assert_eq!(self.verdict, Verdict::Deliver(net.eni(host)), "trace:\n{}", self.text);
-    }
-
-    fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
-        let Some(d) = self.verdict.dropped() else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
-        assert_eq!(d.reason, reason, "trace:\n{}", self.text);
-        assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
-    }
-
-    fn crossed(&self, net: &Net) -> Vec<String> {
-        self.trace
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Crossed { component } => Some(component.id(&net.t).to_string()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 impl Net {
     fn new() -> Net {
         Net::from(NET)
     }
 
     fn from(src: &str) -> Net {
-        let t = Arc::new(vpcsim_scenario::load_str(src, "transit.toml").unwrap_or_else(|e| panic!("{e}")));
-        Net { fabric: Fabric::new(Arc::clone(&t)), t }
-    }
-
-    fn eni(&self, host: &str) -> EniIdx {
-        let h = self.t.host_by_id(host).unwrap_or_else(|| panic!("no host {host}"));
-        self.t.host(h).eni
+        Net::load(src, "transit.toml")
     }
 
     fn ip(&self, host: &str) -> String {
-        self.t.eni(self.eni(host)).ipv4.to_string()
-    }
-
-    fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
-        let mut out = Vec::new();
-        let mut trace = Trace::on();
-        let verdict = self.fabric.process(Duration::ZERO, self.eni(host), frame, &mut out, &mut trace);
-        let text = trace.render(&self.t);
-        Sent { verdict, trace, text }
+        self.ipv4(host).to_string()
     }
 
     /// A TCP segment from `from` to address `to` (SYN, or SYN-ACK when `reply`).
     fn tcp(&self, from: &str, to: &str, sport: u16, dport: u16, reply: bool, payload: usize) -> Vec<u8> {
-        let mac = self.t.eni(self.eni(from)).mac;
-        let (s, d): (IpAddr, IpAddr) = (self.ip(from).parse().unwrap(), to.parse().unwrap());
-        let (IpAddr::V4(s), IpAddr::V4(d)) = (s, d) else { panic!("IPv4 only") };
-        let b = PacketBuilder::ethernet2(mac, [0x02, 0x01, 0, 0, 0, 0]).ipv4(s.octets(), d.octets(), 64);
+        let (s, IpAddr::V4(d)) = (self.ipv4(from), common::ip(to)) else { panic!("IPv4 only") };
+        let b = PacketBuilder::ethernet2(self.mac(from), [0x02, 0x01, 0, 0, 0, 0]).ipv4(s.octets(), d.octets(), 64);
         let tcp = b.tcp(sport, dport, 1000, 64240).syn();
         let tcp = if reply { tcp.ack(1001) } else { tcp };
         let mut f = Vec::new();
