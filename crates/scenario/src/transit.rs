@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::Deserialize;
 use toml::Spanned;
 use vpcsim_model::{
     Attachment, DnsRecord, DnsRecordData, DnsZone, InterfaceEndpointIdx, OnPrem, OnPremIdx, RouteTarget, SubnetIdx,
@@ -28,93 +27,8 @@ use vpcsim_model::{
 
 use crate::addresses::{self, Place};
 use crate::build::{Builder, Holder, HostPlan, Kind};
-use crate::raw::{RawHost, RawScenario};
+use crate::raw::{RawDnsRecord, RawHost, RawScenario, RawTgwAttachment};
 use crate::values;
-
-type S<T> = Spanned<T>;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTransitGateway {
-    pub id: S<String>,
-    pub default_route_table: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwAttachment {
-    pub id: S<String>,
-    pub transit_gateway: S<String>,
-    pub vpc: Option<S<String>>,
-    pub vpn: Option<S<String>>,
-    pub subnets: Option<S<Vec<S<String>>>>,
-    pub appliance_mode: Option<S<bool>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwRouteTable {
-    pub id: S<String>,
-    pub transit_gateway: S<String>,
-    #[serde(default)]
-    pub associations: Vec<S<String>>,
-    #[serde(default)]
-    pub propagations: Vec<S<String>>,
-    #[serde(default)]
-    pub routes: Vec<S<RawTgwRoute>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwRoute {
-    pub dest: S<String>,
-    pub attachment: Option<S<String>>,
-    pub target: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawOnPrem {
-    pub id: S<String>,
-    pub cidr: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawVpnGateway {
-    pub id: S<String>,
-    pub vpc: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawVpnConnection {
-    pub id: S<String>,
-    pub onprem: S<String>,
-    pub gateway: S<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawDnsZone {
-    pub id: S<String>,
-    pub name: S<String>,
-    #[serde(default)]
-    pub vpcs: Vec<S<String>>,
-    #[serde(default)]
-    pub records: Vec<S<RawDnsRecord>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawDnsRecord {
-    pub name: S<String>,
-    pub a: Option<Vec<S<String>>>,
-    pub aaaa: Option<Vec<S<String>>>,
-    pub alias: Option<S<String>>,
-}
 
 /// What the loader knows of these resources between its phases.
 #[derive(Default)]
