@@ -6,7 +6,8 @@ use std::time::Duration;
 use toml::Spanned;
 use vpcsim_model::{Destination, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request, limits};
 
-use crate::build::{Builder, Kind, a};
+use crate::builder::Builder;
+use crate::context::{Kind, a};
 use crate::raw::{RawExpect, RawFlow, RawScenario};
 use crate::values;
 
