@@ -14,13 +14,40 @@ use vpcsim_model::{
     AwsService, EndpointService, EndpointState, EndpointTarget, EniOwner, Event, EventAction, GatewayEndpoint,
     GatewayEndpointIdx, HostIdx, InterfaceEndpoint, InterfaceEndpointIdx, LbListener, LoadBalancer, LoadBalancerIdx,
     LoadBalancerKind, Protocol, Route, RouteDest, RouteOrigin, RouteTableIdx, RouteTarget, ServiceIdx, SgIdx,
-    SubnetIdx,
+    SubnetIdx, VpcIdx,
 };
 
-use crate::build::{Builder, Kind};
+use crate::context::{Kind, on_top_of};
+use crate::diagnostic::SourceMap;
 use crate::raw::{RawGatewayEndpoint, RawInterfaceEndpoint, RawLoadBalancer, RawScenario};
+use crate::routes::Routes;
 
-impl Builder<'_> {
+/// The endpoints' facts, on the routes.
+pub(crate) struct Endpoints<'a> {
+    below: Routes<'a>,
+    /// ENIs of interface endpoints and load balancers, created after the hosts':
+    /// (owner, subnet, address).
+    pub(crate) endpoint_enis: Vec<(EniOwner, SubnetIdx, std::net::Ipv4Addr)>,
+    /// The AZs of each load balancer's nodes.
+    lb_zones: Vec<Vec<String>>,
+}
+
+impl<'a> Endpoints<'a> {
+    pub(crate) fn new(map: &'a SourceMap<'a>) -> Self {
+        Self { below: Routes::new(map), endpoint_enis: Vec::new(), lb_zones: Vec::new() }
+    }
+}
+
+on_top_of!(Endpoints, Routes);
+
+impl Endpoints<'_> {
+    /// IPv4 addresses already held in `vpc`: hosts' and endpoint ENIs'.
+    pub(crate) fn taken_in_vpc(&self, vpc: VpcIdx) -> std::collections::HashSet<std::net::Ipv4Addr> {
+        let hosts = self.hosts.iter().filter(|h| h.vpc == Some(vpc)).filter_map(|h| h.ipv4);
+        let enis = self.endpoint_enis.iter().filter(|(_, s, _)| self.t.subnet(*s).vpc == vpc).map(|(_, _, ip)| *ip);
+        hosts.chain(enis).collect()
+    }
+
     /// The services of every region the scenario touches.
     pub(crate) fn services(&mut self, raw: &RawScenario) {
         let mut regions: BTreeSet<String> = BTreeSet::new();
@@ -210,7 +237,7 @@ fn region_in_name(name: &str) -> Option<String> {
     lower.split('.').find(|label| vpcsim_aws::is_region(label)).map(str::to_string)
 }
 
-impl Builder<'_> {
+impl Endpoints<'_> {
     pub(crate) fn interface_endpoints(&mut self, raw: &RawScenario) {
         for (i, r) in raw.interface_endpoint.iter().enumerate() {
             if let Some(ep) = self.interface_endpoint(r, i) {
@@ -414,7 +441,7 @@ fn dns_suffix(id: &str) -> String {
         .collect()
 }
 
-impl Builder<'_> {
+impl Endpoints<'_> {
     /// An address for an ENI vpcsim creates (an endpoint's, a load balancer
     /// node's), from the top of the subnet down: hosts take theirs from the
     /// bottom, so neither steals the other's.
@@ -658,7 +685,7 @@ impl Builder<'_> {
     }
 }
 
-impl Builder<'_> {
+impl Endpoints<'_> {
     /// A route may target an interface endpoint only when it is a Gateway Load
     /// Balancer endpoint of the route table's VPC.
     pub(crate) fn check_gwlb_routes(&mut self) {

@@ -1,5 +1,5 @@
 //! Beyond one VPC: `[[nat_gateway]]`, `[[egress_only_internet_gateway]]` and
-//! `[[vpc_peering]]`, and the route targets they become.
+//! `[[vpc_peering]]`, and the route targets they become; `[[internet_gateway]]`.
 //!
 //! A NAT gateway owns an ENI in its subnet: its address is taken in the VPC's
 //! address space like a host's (a written `ip` before any automatic one; an
@@ -13,12 +13,14 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::IpNet;
 use toml::Spanned;
 use vpcsim_model::{
-    Attachment, EgressOnlyInternetGateway, Eni, EniIdx, EniOwner, NatGateway, NatGatewayIdx, PeeringIdx, RouteDest,
-    RouteTarget, SubnetIdx, VpcIdx, VpcPeering,
+    Attachment, EgressOnlyInternetGateway, Eni, EniIdx, EniOwner, IgwIdx, InternetGateway, NatGateway, NatGatewayIdx,
+    PeeringIdx, RouteDest, RouteTarget, SubnetIdx, VpcIdx, VpcPeering,
 };
 
 use crate::addresses::{self, Place};
-use crate::build::{Builder, Holder, Kind};
+use crate::context::{Holder, Kind, on_top_of};
+use crate::diagnostic::SourceMap;
+use crate::network::Network;
 use crate::raw::RawScenario;
 use crate::values;
 
@@ -33,7 +35,55 @@ pub(crate) struct NatPlan {
     pub private: bool,
 }
 
-impl Builder<'_> {
+/// The gateways' facts, on the network.
+pub(crate) struct Gateways<'a> {
+    below: Network<'a>,
+    /// The VPC of each internet and egress-only internet gateway (`None` where the file was wrong).
+    pub(crate) igw_vpc: Vec<Option<VpcIdx>>,
+    pub(crate) eigw_vpc: Vec<Option<VpcIdx>>,
+    /// NAT gateways, until their ENIs are made (`finish_nat_gateways`).
+    pub(crate) nat_plans: Vec<NatPlan>,
+}
+
+impl<'a> Gateways<'a> {
+    pub(crate) fn new(map: &'a SourceMap<'a>) -> Self {
+        Self { below: Network::new(map), igw_vpc: Vec::new(), eigw_vpc: Vec::new(), nat_plans: Vec::new() }
+    }
+}
+
+on_top_of!(Gateways, Network);
+
+impl Gateways<'_> {
+    pub(crate) fn internet_gateways(&mut self, raw: &RawScenario) {
+        // The IGW already attached to each VPC, with its line.
+        let mut attached: Vec<Option<(usize, usize)>> = vec![None; self.t.vpcs.len()];
+        for (i, r) in raw.internet_gateway.iter().enumerate() {
+            let vpc = self.resolve_vpc(&r.vpc);
+            if let Some(v) = vpc {
+                match attached[v.index()] {
+                    Some((first, line)) => {
+                        let msg = format!(
+                            "{} already has an internet gateway, `{}` (line {line}); a VPC has at most one",
+                            self.vpc_id(v),
+                            raw.internet_gateway[first].id.get_ref()
+                        );
+                        self.err(r.vpc.span(), msg);
+                    }
+                    None => {
+                        attached[v.index()] = Some((i, self.line_of(&r.id.span())));
+                        self.t.vpcs[v.index()].internet_gateway = Some(IgwIdx::from_index(i));
+                    }
+                }
+            }
+            self.igw_vpc.push(vpc);
+            self.t.internet_gateways.push(InternetGateway {
+                id: r.id.get_ref().clone(),
+                vpc: vpc.unwrap_or(VpcIdx(0)),
+                route_table: None,
+            });
+        }
+    }
+
     /// Resolves NAT gateways and takes the addresses written in the file.
     pub(crate) fn nat_gateway_addresses(
         &mut self,
@@ -173,7 +223,8 @@ impl Builder<'_> {
             let accepter = self.resolve_vpc(&r.accepter);
             let (Some(a), Some(b)) = (requester, accepter) else { continue };
             if a == b {
-                self.err(r.accepter.span(), format!("a VPC cannot peer with itself ({})", self.vpc_id(a)));
+                let msg = format!("a VPC cannot peer with itself ({})", self.vpc_id(a));
+                self.err(r.accepter.span(), msg);
                 continue;
             }
             if let Some(p) = self.t.vpc_peerings.iter().find(|p| p.other_side(a) == Some(b)) {

@@ -11,12 +11,18 @@
 
 mod addresses;
 mod build;
+mod builder;
+mod context;
 mod diagnostic;
 mod endpoints;
 mod files;
+mod filters;
 mod gateways;
+mod hosts;
 mod managed;
+mod network;
 mod raw;
+mod routes;
 mod traffic;
 mod transit;
 mod values;

@@ -5,8 +5,6 @@
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
 
-use crate::transit;
-
 type S<T> = Spanned<T>;
 
 #[derive(Debug, Deserialize)]
@@ -56,19 +54,19 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub vpc_peering: Vec<RawVpcPeering>,
     #[serde(default)]
-    pub transit_gateway: Vec<transit::RawTransitGateway>,
+    pub transit_gateway: Vec<RawTransitGateway>,
     #[serde(default)]
-    pub tgw_attachment: Vec<transit::RawTgwAttachment>,
+    pub tgw_attachment: Vec<RawTgwAttachment>,
     #[serde(default)]
-    pub tgw_route_table: Vec<transit::RawTgwRouteTable>,
+    pub tgw_route_table: Vec<RawTgwRouteTable>,
     #[serde(default)]
-    pub onprem: Vec<transit::RawOnPrem>,
+    pub onprem: Vec<RawOnPrem>,
     #[serde(default)]
-    pub vpn_gateway: Vec<transit::RawVpnGateway>,
+    pub vpn_gateway: Vec<RawVpnGateway>,
     #[serde(default)]
-    pub vpn_connection: Vec<transit::RawVpnConnection>,
+    pub vpn_connection: Vec<RawVpnConnection>,
     #[serde(default)]
-    pub dns_zone: Vec<transit::RawDnsZone>,
+    pub dns_zone: Vec<RawDnsZone>,
 }
 
 impl RawScenario {
@@ -330,4 +328,87 @@ pub(crate) struct RawFlow {
     pub port: Option<S<i64>>,
     pub start: Option<S<String>>,
     pub requests: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTransitGateway {
+    pub id: S<String>,
+    pub default_route_table: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwAttachment {
+    pub id: S<String>,
+    pub transit_gateway: S<String>,
+    pub vpc: Option<S<String>>,
+    pub vpn: Option<S<String>>,
+    pub subnets: Option<S<Vec<S<String>>>>,
+    pub appliance_mode: Option<S<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRouteTable {
+    pub id: S<String>,
+    pub transit_gateway: S<String>,
+    #[serde(default)]
+    pub associations: Vec<S<String>>,
+    #[serde(default)]
+    pub propagations: Vec<S<String>>,
+    #[serde(default)]
+    pub routes: Vec<S<RawTgwRoute>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRoute {
+    pub dest: S<String>,
+    pub attachment: Option<S<String>>,
+    pub target: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOnPrem {
+    pub id: S<String>,
+    pub cidr: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpnGateway {
+    pub id: S<String>,
+    pub vpc: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpnConnection {
+    pub id: S<String>,
+    pub onprem: S<String>,
+    pub gateway: S<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDnsZone {
+    pub id: S<String>,
+    pub name: S<String>,
+    #[serde(default)]
+    pub vpcs: Vec<S<String>>,
+    #[serde(default)]
+    pub records: Vec<S<RawDnsRecord>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDnsRecord {
+    pub name: S<String>,
+    pub a: Option<Vec<S<String>>>,
+    pub aaaa: Option<Vec<S<String>>>,
+    pub alias: Option<S<String>>,
 }

@@ -8,7 +8,8 @@ use vpcsim_model::{
     Destination, DropReason, Expectation, ExpectedResult, Flow, HostIdx, Leg, Protocol, Request, limits,
 };
 
-use crate::build::{Builder, Kind, a};
+use crate::builder::Builder;
+use crate::context::{Kind, a};
 use crate::raw::{RawExpect, RawFlow, RawScenario};
 use crate::values;
 

@@ -17,118 +17,48 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::Deserialize;
 use toml::Spanned;
 use vpcsim_model::{
-    Attachment, DnsRecord, DnsRecordData, DnsZone, InterfaceEndpointIdx, OnPrem, OnPremIdx, RouteTarget, SubnetIdx,
-    TgwAttachment, TgwAttachmentIdx, TgwAttachmentKind, TgwRoute, TgwRouteOrigin, TgwRouteTable, TgwRouteTableIdx,
-    TgwRouteTarget, TransitGateway, TransitGatewayIdx, VpcIdx, VpnConnection, VpnConnectionIdx, VpnGateway,
-    VpnGatewayIdx, VpnKind, VpnTerminal,
+    DnsRecord, DnsRecordData, DnsZone, InterfaceEndpointIdx, OnPrem, OnPremIdx, RouteTarget, SubnetIdx, TgwAttachment,
+    TgwAttachmentIdx, TgwAttachmentKind, TgwRoute, TgwRouteOrigin, TgwRouteTable, TgwRouteTableIdx, TgwRouteTarget,
+    TransitGateway, TransitGatewayIdx, VpcIdx, VpnConnection, VpnConnectionIdx, VpnGateway, VpnGatewayIdx, VpnKind,
+    VpnTerminal,
 };
 
 use crate::addresses::{self, Place};
-use crate::build::{Builder, Holder, HostPlan, Kind};
-use crate::raw::{RawHost, RawScenario};
+use crate::context::{Holder, Kind, on_top_of};
+use crate::diagnostic::SourceMap;
+use crate::gateways::Gateways;
+use crate::raw::{RawDnsRecord, RawScenario, RawTgwAttachment};
 use crate::values;
 
-type S<T> = Spanned<T>;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTransitGateway {
-    pub id: S<String>,
-    pub default_route_table: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwAttachment {
-    pub id: S<String>,
-    pub transit_gateway: S<String>,
-    pub vpc: Option<S<String>>,
-    pub vpn: Option<S<String>>,
-    pub subnets: Option<S<Vec<S<String>>>>,
-    pub appliance_mode: Option<S<bool>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwRouteTable {
-    pub id: S<String>,
-    pub transit_gateway: S<String>,
-    #[serde(default)]
-    pub associations: Vec<S<String>>,
-    #[serde(default)]
-    pub propagations: Vec<S<String>>,
-    #[serde(default)]
-    pub routes: Vec<S<RawTgwRoute>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTgwRoute {
-    pub dest: S<String>,
-    pub attachment: Option<S<String>>,
-    pub target: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawOnPrem {
-    pub id: S<String>,
-    pub cidr: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawVpnGateway {
-    pub id: S<String>,
-    pub vpc: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawVpnConnection {
-    pub id: S<String>,
-    pub onprem: S<String>,
-    pub gateway: S<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawDnsZone {
-    pub id: S<String>,
-    pub name: S<String>,
-    #[serde(default)]
-    pub vpcs: Vec<S<String>>,
-    #[serde(default)]
-    pub records: Vec<S<RawDnsRecord>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawDnsRecord {
-    pub name: S<String>,
-    pub a: Option<Vec<S<String>>>,
-    pub aaaa: Option<Vec<S<String>>>,
-    pub alias: Option<S<String>>,
-}
-
-/// What the loader knows of these resources between its phases.
-#[derive(Default)]
-pub(crate) struct TransitState {
+/// What the loader knows of these resources between its phases, on the gateways.
+pub(crate) struct Transit<'a> {
+    below: Gateways<'a>,
     /// Per on-premises network: whether its CIDR is valid, and its address space.
-    onprem_ok: Vec<bool>,
-    onprem_space: Vec<HashMap<IpAddr, Holder>>,
+    pub(crate) onprem_ok: Vec<bool>,
+    pub(crate) onprem_space: Vec<HashMap<IpAddr, Holder>>,
     /// The VPC of each VPN gateway (`None` where the file was wrong).
     vgw_vpc: Vec<Option<VpcIdx>>,
     /// Per transit gateway: the VPCs attached to it.
     tgw_vpcs: Vec<Vec<VpcIdx>>,
 }
 
-impl Builder<'_> {
+impl<'a> Transit<'a> {
+    pub(crate) fn new(map: &'a SourceMap<'a>) -> Self {
+        Self {
+            below: Gateways::new(map),
+            onprem_ok: Vec::new(),
+            onprem_space: Vec::new(),
+            vgw_vpc: Vec::new(),
+            tgw_vpcs: Vec::new(),
+        }
+    }
+}
+
+on_top_of!(Transit, Gateways);
+
+impl Transit<'_> {
     pub(crate) fn register_transit_ids(&mut self, raw: &RawScenario) {
         for (i, r) in raw.transit_gateway.iter().enumerate() {
             self.register(&r.id, Kind::TransitGateway, i);
@@ -177,76 +107,13 @@ impl Builder<'_> {
                     None
                 }
             };
-            self.transit.onprem_ok.push(cidr.is_some());
-            self.transit.onprem_space.push(HashMap::new());
+            self.onprem_ok.push(cidr.is_some());
+            self.onprem_space.push(HashMap::new());
             self.t.onprems.push(OnPrem {
                 id: r.id.get_ref().clone(),
                 cidr: cidr.unwrap_or_default(),
                 router_mac: vpcsim_model::onprem_router_mac(OnPremIdx::from_index(i)),
             });
-        }
-    }
-
-    /// A host with `onprem = "..."`: an address inside the network's CIDR
-    /// (not its network address, router (base + 1) or broadcast address);
-    /// nothing filters it.
-    pub(crate) fn onprem_host(&mut self, r: &RawHost, o: &Spanned<String>, plan: &mut HostPlan, line: usize) {
-        let id = plan.id.clone();
-        let clashes = [
-            (r.subnet.as_ref().map(|s| s.span()), "`subnet`"),
-            (r.internet.as_ref().filter(|i| *i.get_ref()).map(|i| i.span()), "`internet = true`"),
-        ];
-        for (span, what) in clashes {
-            if let Some(span) = span {
-                self.err(span, format!("host `{id}` is on premises (`onprem`); it cannot also have {what}"));
-            }
-        }
-        let extras = [
-            (r.security_groups.as_ref().map(|s| s.span()), "security groups"),
-            (r.public_ip.as_ref().map(|s| s.span()), "a public IP"),
-            (r.ipv6.as_ref().map(|s| s.span()), "an IPv6 address (on-premises networks are IPv4 in vpcsim)"),
-            (r.source_dest_check.as_ref().map(|s| s.span()), "`source_dest_check`"),
-        ];
-        for (span, what) in extras {
-            if let Some(span) = span {
-                self.err(span, format!("an on-premises host has no {what}"));
-            }
-        }
-        let Some(oi) = self.resolve(o, Kind::OnPrem).map(OnPremIdx::from_index) else {
-            return;
-        };
-        plan.attachment = Some(Attachment::OnPrem(oi));
-        let Some(ip) = &r.ip else {
-            self.err(r.id.span(), format!("on-premises host `{id}` needs `ip`"));
-            return;
-        };
-        if !self.transit.onprem_ok[oi.index()] {
-            return;
-        }
-        let net = self.t.onprem(oi).clone();
-        match values::ip(ip.get_ref()) {
-            Err(e) => self.err(ip.span(), e),
-            Ok(IpAddr::V6(_)) => self.err(ip.span(), "an on-premises host's `ip` is an IPv4 address"),
-            Ok(IpAddr::V4(a)) if !net.cidr.contains(&a) => {
-                self.err(ip.span(), format!("{a} is not inside {} {}", net.id, net.cidr))
-            }
-            Ok(IpAddr::V4(a)) if a == net.cidr.network() || a == net.cidr.broadcast() || a == net.router_ip() => {
-                self.err(
-                    ip.span(),
-                    format!(
-                        "{a} is taken in {}: its network address, its broadcast address and its router ({}) are not for hosts",
-                        net.id,
-                        net.router_ip()
-                    ),
-                )
-            }
-            Ok(IpAddr::V4(a)) => {
-                let mut space = std::mem::take(&mut self.transit.onprem_space[oi.index()]);
-                if self.take(&mut space, IpAddr::V4(a), &id, line, ip.span(), &format!(" in {}", net.id)) {
-                    plan.ipv4 = Some(a);
-                }
-                self.transit.onprem_space[oi.index()] = space;
-            }
         }
     }
 
@@ -257,7 +124,7 @@ impl Builder<'_> {
         self.vpn_gateways(raw);
         for r in &raw.transit_gateway {
             self.t.transit_gateways.push(TransitGateway { id: r.id.get_ref().clone(), default_route_table: None });
-            self.transit.tgw_vpcs.push(Vec::new());
+            self.tgw_vpcs.push(Vec::new());
         }
         self.vpn_connections(raw);
         self.tgw_attachments(raw);
@@ -276,7 +143,7 @@ impl Builder<'_> {
                     attached.insert(v, r.id.get_ref().clone());
                 }
             }
-            self.transit.vgw_vpc.push(vpc);
+            self.vgw_vpc.push(vpc);
             self.t.vpn_gateways.push(VpnGateway {
                 id: r.id.get_ref().clone(),
                 vpc: vpc.unwrap_or(VpcIdx(0)),
@@ -295,7 +162,7 @@ impl Builder<'_> {
                     let msg = format!(
                         "`{}` is {}; a VPN connection ends on a vpn_gateway or a transit_gateway",
                         r.gateway.get_ref(),
-                        crate::build::a(kind.table())
+                        crate::context::a(kind.table())
                     );
                     self.err(r.gateway.span(), msg);
                     None
@@ -316,7 +183,7 @@ impl Builder<'_> {
             };
             // An on-premises network and the VPC behind a VPN gateway must not overlap.
             if let (Some(o), Some(VpnTerminal::VpnGateway(g))) = (onprem, gateway)
-                && let Some(v) = self.transit.vgw_vpc[g.index()]
+                && let Some(v) = self.vgw_vpc[g.index()]
             {
                 self.onprem_overlap(o, v, &r.onprem);
             }
@@ -331,7 +198,7 @@ impl Builder<'_> {
 
     /// An error when on-premises network `o` overlaps `vpc`, which it reaches.
     fn onprem_overlap(&mut self, o: OnPremIdx, vpc: VpcIdx, at: &Spanned<String>) {
-        if !self.transit.onprem_ok[o.index()] {
+        if !self.onprem_ok[o.index()] {
             return;
         }
         let (net, v) = (self.t.onprem(o), self.t.vpc(vpc));
@@ -387,7 +254,7 @@ impl Builder<'_> {
     ) -> Option<TgwAttachmentKind> {
         let vpc = self.resolve_vpc(v)?;
         if let Some(tg) = tgw {
-            if self.transit.tgw_vpcs[tg.index()].contains(&vpc) {
+            if self.tgw_vpcs[tg.index()].contains(&vpc) {
                 let msg = format!(
                     "{} is already attached to `{}`; a VPC has at most one attachment per transit gateway",
                     self.vpc_id(vpc),
@@ -396,7 +263,7 @@ impl Builder<'_> {
                 self.err(v.span(), msg);
                 return None;
             }
-            self.transit.tgw_vpcs[tg.index()].push(vpc);
+            self.tgw_vpcs[tg.index()].push(vpc);
         }
         let Some(list) = &r.subnets else {
             self.err(r.id.span(), "a VPC attachment needs `subnets`: one subnet per AZ it serves");
@@ -613,7 +480,7 @@ impl Builder<'_> {
             };
             let o = self.t.vpn_connection(conn).onprem;
             let tg = self.t.tgw_attachments[i].transit_gateway;
-            for v in self.transit.tgw_vpcs.get(tg.index()).cloned().unwrap_or_default() {
+            for v in self.tgw_vpcs.get(tg.index()).cloned().unwrap_or_default() {
                 self.onprem_overlap(o, v, c);
             }
         }
@@ -621,7 +488,7 @@ impl Builder<'_> {
 
     /// A VPC route to transit gateway `i`: the VPC must be attached to it.
     pub(crate) fn tgw_route_target(&mut self, t: &Spanned<String>, vpc: VpcIdx, i: usize) -> Option<RouteTarget> {
-        if !self.transit.tgw_vpcs.get(i).is_some_and(|v| v.contains(&vpc)) {
+        if !self.tgw_vpcs.get(i).is_some_and(|v| v.contains(&vpc)) {
             let msg = format!(
                 "{} has no attachment to `{}`: attach it (`[[tgw_attachment]]`) before routing to it",
                 self.vpc_id(vpc),
@@ -635,7 +502,7 @@ impl Builder<'_> {
 
     /// A VPN gateway as a route target, and its VPC.
     pub(crate) fn vgw_route_target(&self, i: usize) -> (RouteTarget, Option<VpcIdx>) {
-        (RouteTarget::VpnGateway(VpnGatewayIdx::from_index(i)), self.transit.vgw_vpc.get(i).copied().flatten())
+        (RouteTarget::VpnGateway(VpnGatewayIdx::from_index(i)), self.vgw_vpc.get(i).copied().flatten())
     }
 
     /// Private hosted zones: after the interface endpoints their aliases name.
