@@ -26,7 +26,7 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{EgressOnlyIgwIdx, INTERNET_GATEWAY_MTU, NatGatewayIdx, PeeringIdx, Protocol, SubnetIdx, VpcIdx};
 
-use crate::fabric::{Cx, Hop, drop};
+use crate::fabric::{Cx, Hop, Next, drop};
 use crate::nat::{Destination, PORTS_PER_DESTINATION};
 use crate::packet::{self, Meta, Side};
 use crate::trace::{Component, Direction, DropReason, Step};
@@ -144,7 +144,7 @@ impl Cx<'_> {
             remote,
         });
         self.natted = true;
-        self.route_from(meta, nat.subnet)
+        Ok(Next::RouteFrom(nat.subnet))
     }
 
     /// A packet that reached NAT gateway `n`'s own address (from subnet
@@ -195,7 +195,7 @@ impl Cx<'_> {
         if self.out.len() >= 12 {
             self.out[6..12].copy_from_slice(&mac);
         }
-        self.route_from(meta, nat.subnet)
+        Ok(Next::RouteFrom(nat.subnet))
     }
 
     /// Out through egress-only internet gateway `g` (IPv6 only), remembering
@@ -212,7 +212,7 @@ impl Cx<'_> {
         if !self.egress_flows.open(key, g, self.now) {
             return Err(drop(DropReason::ConntrackFull, at));
         }
-        self.internet(meta)
+        Ok(Next::Internet)
     }
 
     /// An IPv6 packet from the internet to `vpc`: back in through the VPC's
@@ -232,7 +232,7 @@ impl Cx<'_> {
                     return Err(drop(DropReason::NoDestination, Component::Vpc(vpc)));
                 };
                 self.hop(meta, at)?;
-                self.enter_eni(meta, to, None)
+                Ok(Next::EnterEni { to, from: None })
             })();
             return Some(back);
         }
@@ -278,6 +278,6 @@ impl Cx<'_> {
         let Some(&to) = self.addresses.vpc.get(&(peer, meta.dst)) else {
             return Err(drop(DropReason::NoDestination, Component::Vpc(peer)));
         };
-        self.enter_eni(meta, to, None)
+        Ok(Next::EnterEni { to, from: None })
     }
 }

@@ -411,7 +411,70 @@ pub(crate) struct Cx<'a> {
     pub(crate) after_gwlb: Option<InterfaceEndpointIdx>,
 }
 
-pub(crate) type Hop<T = EniIdx> = Result<T, Drop>;
+pub(crate) type Hop<T = Next> = Result<T, Drop>;
+
+/// What a stage of the pipeline hands the packet to: the next stage, or
+/// delivery. A drop is `Err(Drop)` of the stage's [`Hop`]. [`Cx::run`] holds
+/// the one loop that dispatches them, in the order a packet meets them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Next {
+    /// ENI `eni` of subnet `subnet` sends the packet: its source/destination
+    /// check and security-group egress (`sent_in_subnet`).
+    Sent { eni: EniIdx, subnet: SubnetIdx },
+    /// A host on the internet sends the packet (`sent_on_internet`).
+    SentOnInternet(EniIdx),
+    /// A host on premises sends the packet (`sent_on_premises`).
+    SentOnPremises { eni: EniIdx, onprem: vpcsim_model::OnPremIdx },
+    /// The route table of the subnet decides (`route_from`): one route lookup.
+    RouteFrom(SubnetIdx),
+    /// Into an ENI: NACL ingress, security-group ingress, then what owns it
+    /// (`enter_eni`). `from`: the subnet the packet comes from, if any.
+    EnterEni { to: EniIdx, from: Option<SubnetIdx> },
+    /// Out through a gateway endpoint to its service (`gateway_endpoint_out`).
+    GatewayEndpointOut { ep: GatewayEndpointIdx, vpc: VpcIdx },
+    /// Out of a VPC through its internet gateway (`igw_out`).
+    IgwOut(IgwIdx),
+    /// Out through an egress-only internet gateway (`eigw_out`).
+    EigwOut(vpcsim_model::EgressOnlyIgwIdx),
+    /// The internet's router (`internet`).
+    Internet,
+    /// Into a VPC through its internet gateway (`igw_in`).
+    IgwIn { igw: IgwIdx, vpc: VpcIdx },
+    /// Into a VPC through a gateway: its gateway route table, or the local
+    /// route (`enter_vpc`).
+    EnterVpc { gateway: Component, vpc: VpcIdx, edge: Option<RouteTableIdx> },
+    /// Across a peering connection (`peering_out`).
+    PeeringOut { peering: vpcsim_model::PeeringIdx, from: VpcIdx },
+    /// A route to a NAT gateway (`nat_out`).
+    NatOut { nat: vpcsim_model::NatGatewayIdx, from: SubnetIdx },
+    /// A packet at a NAT gateway's own address (`nat_in`).
+    NatIn { nat: vpcsim_model::NatGatewayIdx, from: Option<SubnetIdx> },
+    /// Through an interface endpoint's ENI to its service
+    /// (`interface_endpoint_in`).
+    InterfaceEndpointIn { ep: InterfaceEndpointIdx, eni: EniIdx },
+    /// A reply back through an interface endpoint (`interface_endpoint_back`).
+    InterfaceEndpointBack(EndpointFlow),
+    /// A packet at a load balancer's node (`load_balancer_back`).
+    LoadBalancerBack(LoadBalancerIdx),
+    /// Into a Gateway Load Balancer, encapsulated (`gwlb_in`).
+    GwlbIn { ep: InterfaceEndpointIdx, eni: EniIdx },
+    /// A GENEVE message back from an appliance (`gwlb_back`).
+    GwlbBack(LoadBalancerIdx),
+    /// A route to a transit gateway (`tgw_from_vpc`).
+    TgwFromVpc { tg: vpcsim_model::TransitGatewayIdx, from: SubnetIdx },
+    /// Inside a transit gateway: one route lookup (`tgw_forward`).
+    TgwForward {
+        tg: vpcsim_model::TransitGatewayIdx,
+        ingress: vpcsim_model::TgwAttachmentIdx,
+        came_from: Option<SubnetIdx>,
+    },
+    /// Out through a VPN gateway (`vgw_out`).
+    VgwOut(vpcsim_model::VpnGatewayIdx),
+    /// Over a VPN connection to its on-premises network (`vpn_to_onprem`).
+    VpnToOnPrem(vpcsim_model::VpnConnectionIdx),
+    /// The frame arrives at ENI `to`, from `src_mac`.
+    Deliver { to: EniIdx, src_mac: [u8; 6] },
+}
 
 pub(crate) fn drop(reason: DropReason, at: Component) -> Drop {
     Drop { reason, at }
@@ -442,10 +505,58 @@ impl Cx<'_> {
         if let Some(answered) = self.link_local(at, &meta, frame) {
             return answered;
         }
-        let result = match eni.attachment {
-            Attachment::Subnet(s) => self.sent_in_subnet(&mut meta, at, s),
-            Attachment::Internet => self.sent_on_internet(&mut meta, at),
-            Attachment::OnPrem(o) => self.sent_on_premises(&mut meta, at, o),
+        let mut next = match eni.attachment {
+            Attachment::Subnet(subnet) => Next::Sent { eni: at, subnet },
+            Attachment::Internet => Next::SentOnInternet(at),
+            Attachment::OnPrem(onprem) => Next::SentOnPremises { eni: at, onprem },
+        };
+        // The one loop: each stage says what comes next. Every cycle of
+        // stages passes a route lookup (`RouteFrom`, `TgwForward`), so the
+        // routing-loop guard bounds it.
+        let meta = &mut meta;
+        let result = loop {
+            let step = match next {
+                Next::Sent { eni, subnet } => self.sent_in_subnet(meta, eni, subnet),
+                Next::SentOnInternet(eni) => self.sent_on_internet(meta, eni),
+                Next::SentOnPremises { eni, onprem } => self.sent_on_premises(meta, eni, onprem),
+                Next::RouteFrom(s) => {
+                    let table = Component::RouteTable(self.t.subnet(s).route_table);
+                    self.count_route_lookup(table).and_then(|()| self.route_from(meta, s))
+                }
+                Next::EnterEni { to, from } => self.enter_eni(meta, to, from),
+                Next::GatewayEndpointOut { ep, vpc } => self.gateway_endpoint_out(meta, ep, vpc),
+                Next::IgwOut(igw) => self.igw_out(meta, igw),
+                Next::EigwOut(g) => self.eigw_out(meta, g),
+                Next::Internet => self.internet(meta),
+                Next::IgwIn { igw, vpc } => self.igw_in(meta, igw, vpc),
+                Next::EnterVpc { gateway, vpc, edge } => self.enter_vpc(meta, gateway, vpc, edge),
+                Next::PeeringOut { peering, from } => self.peering_out(meta, peering, from),
+                Next::NatOut { nat, from } => self.nat_out(meta, nat, from),
+                Next::NatIn { nat, from } => self.nat_in(meta, nat, from),
+                Next::InterfaceEndpointIn { ep, eni } => self.interface_endpoint_in(meta, ep, eni),
+                Next::InterfaceEndpointBack(flow) => self.interface_endpoint_back(meta, flow),
+                Next::LoadBalancerBack(lb) => self.load_balancer_back(meta, lb),
+                Next::GwlbIn { ep, eni } => self.gwlb_in(meta, ep, eni),
+                Next::GwlbBack(lb) => self.gwlb_back(meta, lb),
+                Next::TgwFromVpc { tg, from } => self.tgw_from_vpc(meta, tg, from),
+                Next::TgwForward { tg, ingress, came_from } => {
+                    // The transit gateway is crossed before its lookup is counted.
+                    self.cross(Component::TransitGateway(tg));
+                    self.count_route_lookup(Component::TransitGateway(tg))
+                        .and_then(|()| self.tgw_forward(meta, tg, ingress, came_from))
+                }
+                Next::VgwOut(g) => self.vgw_out(meta, g),
+                Next::VpnToOnPrem(c) => self.vpn_to_onprem(meta, c),
+                Next::Deliver { to, src_mac } => {
+                    packet::set_macs(self.out, src_mac, self.t.eni(to).mac);
+                    self.trace.record(|| Step::Delivered { eni: to });
+                    break Ok(to);
+                }
+            };
+            match step {
+                Ok(n) => next = n,
+                Err(d) => break Err(d),
+            }
         };
         match result {
             Ok(to) => Verdict::Deliver(to),
@@ -507,7 +618,7 @@ impl Cx<'_> {
             }
         }
         self.security_groups(meta, at, Direction::Egress)?;
-        self.route_from(meta, s)
+        Ok(Next::RouteFrom(s))
     }
 
     /// Out of subnet `s` through the VPC router: the subnet's NACL egress
@@ -518,16 +629,23 @@ impl Cx<'_> {
         self.hop(meta, Component::Vpc(vpc))
     }
 
-    /// The route table of subnet `s` decides where a packet leaving an ENI of
-    /// the subnet (an instance's, or a NAT gateway's) goes.
-    pub(crate) fn route_from(&mut self, meta: &mut Meta, s: SubnetIdx) -> Hop {
-        let t = self.t;
-        let subnet = t.subnet(s);
+    /// The routing-loop guard: one more route lookup (VPC or TGW) for this
+    /// frame, or a `no-route` drop at `at` once there have been too many.
+    pub(crate) fn count_route_lookup(&mut self, at: Component) -> Hop<()> {
         self.routed += 1;
         if self.routed > MAX_ROUTE_LOOKUPS {
             self.say(|| "routing loop: too many route lookups for one packet".into());
-            return Err(drop(DropReason::NoRoute, Component::RouteTable(subnet.route_table)));
+            return Err(drop(DropReason::NoRoute, at));
         }
+        Ok(())
+    }
+
+    /// The route table of subnet `s` decides where a packet leaving an ENI of
+    /// the subnet (an instance's, or a NAT gateway's) goes. The loop has
+    /// counted the lookup (`count_route_lookup`).
+    pub(crate) fn route_from(&mut self, meta: &mut Meta, s: SubnetIdx) -> Hop {
+        let t = self.t;
+        let subnet = t.subnet(s);
         let route = self.route_lookup(meta, subnet.route_table, None)?;
         match route.target {
             RouteTarget::Blackhole => Err(drop(DropReason::Blackhole, Component::RouteTable(subnet.route_table))),
@@ -542,28 +660,28 @@ impl Cx<'_> {
                 if leaves {
                     self.hop(meta, Component::Vpc(subnet.vpc))?;
                 }
-                self.enter_eni(meta, to, Some(s))
+                Ok(Next::EnterEni { to, from: Some(s) })
             }
             RouteTarget::Eni(to) => {
                 let leaves = t.eni(to).subnet() != Some(s);
                 if leaves {
                     self.leave_subnet(meta, s)?;
                 }
-                self.enter_eni(meta, to, Some(s))
+                Ok(Next::EnterEni { to, from: Some(s) })
             }
             RouteTarget::InternetGateway(igw) => {
                 self.leave_subnet(meta, s)?;
-                self.igw_out(meta, igw)
+                Ok(Next::IgwOut(igw))
             }
             RouteTarget::GatewayEndpoint(ep) => {
                 self.leave_subnet(meta, s)?;
-                self.gateway_endpoint_out(meta, ep, subnet.vpc)
+                Ok(Next::GatewayEndpointOut { ep, vpc: subnet.vpc })
             }
             RouteTarget::NatGateway(n) => {
                 if t.nat_gateway(n).subnet != s {
                     self.leave_subnet(meta, s)?;
                 }
-                self.nat_out(meta, n, s)
+                Ok(Next::NatOut { nat: n, from: s })
             }
             RouteTarget::GwlbEndpoint(ep) => {
                 if self.after_gwlb == Some(ep) {
@@ -574,23 +692,23 @@ impl Cx<'_> {
                 if t.eni(eni).subnet() != Some(s) {
                     self.leave_subnet(meta, s)?;
                 }
-                self.enter_eni(meta, eni, Some(s))
+                Ok(Next::EnterEni { to: eni, from: Some(s) })
             }
             RouteTarget::EgressOnlyInternetGateway(g) => {
                 self.leave_subnet(meta, s)?;
-                self.eigw_out(meta, g)
+                Ok(Next::EigwOut(g))
             }
-            RouteTarget::Peering(p) => {
+            RouteTarget::Peering(peering) => {
                 self.leave_subnet(meta, s)?;
-                self.peering_out(meta, p, subnet.vpc)
+                Ok(Next::PeeringOut { peering, from: subnet.vpc })
             }
             RouteTarget::TransitGateway(tg) => {
                 self.leave_subnet(meta, s)?;
-                self.tgw_from_vpc(meta, tg, s)
+                Ok(Next::TgwFromVpc { tg, from: s })
             }
             RouteTarget::VpnGateway(g) => {
                 self.leave_subnet(meta, s)?;
-                self.vgw_out(meta, g)
+                Ok(Next::VgwOut(g))
             }
         }
     }
@@ -615,9 +733,7 @@ impl Cx<'_> {
         self.fits(meta, t.eni(to).mtu, at)?;
         let key = (meta.proto, meta.dst, meta.dst_port, meta.src, meta.src_port);
         self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc, expires: self.now + GATEWAY_FLOW_IDLE });
-        packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
-        self.trace.record(|| Step::Delivered { eni: to });
-        Ok(to)
+        Ok(Next::Deliver { to, src_mac: INTERNET_ROUTER_MAC })
     }
 
     /// Through an interface endpoint to its service: Available and TCP only;
@@ -643,7 +759,7 @@ impl Cx<'_> {
             return Err(drop(DropReason::EndpointNotAvailable, at));
         }
         if t.interface_endpoint(ep).is_gwlb(t) {
-            return self.gwlb_in(meta, ep, eni);
+            return Ok(Next::GwlbIn { ep, eni });
         }
         if meta.proto != Protocol::TCP {
             // PrivateLink carries TCP only.
@@ -671,9 +787,7 @@ impl Cx<'_> {
                 self.rewrite(meta, (via, port), far);
                 let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
                 self.trace.record(|| Step::Rewritten { at, before, after });
-                packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(front).mac);
-                self.trace.record(|| Step::Delivered { eni: front });
-                Ok(front)
+                Ok(Next::Deliver { to: front, src_mac: INTERNET_ROUTER_MAC })
             }
             EndpointTarget::EndpointService(es) => {
                 let lb_idx = t.endpoint_service(es).load_balancer;
@@ -720,7 +834,7 @@ impl Cx<'_> {
                 let Some(subnet) = t.eni(node).subnet() else {
                     return Err(drop(DropReason::NoTarget, lb_at));
                 };
-                self.sent_in_subnet(meta, node, subnet)
+                Ok(Next::Sent { eni: node, subnet })
             }
         }
     }
@@ -751,13 +865,13 @@ impl Cx<'_> {
     /// it: the load balancer serves its endpoint service's endpoints only.
     fn load_balancer_back(&mut self, meta: &mut Meta, lb: LoadBalancerIdx) -> Hop {
         if self.t.load_balancer(lb).kind == vpcsim_model::LoadBalancerKind::Gateway {
-            return self.gwlb_back(meta, lb);
+            return Ok(Next::GwlbBack(lb));
         }
         let at = Component::LoadBalancer(lb);
         self.cross(at);
         match self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now) {
             Some(flow) if flow.via == meta.dst && flow.node.is_some_and(|(l, _)| l == lb) => {
-                self.interface_endpoint_back(meta, flow)
+                Ok(Next::InterfaceEndpointBack(flow))
             }
             _ => Err(drop(DropReason::NotReachableVia, at)),
         }
@@ -779,7 +893,7 @@ impl Cx<'_> {
         let Some(subnet) = t.eni(flow.eni).subnet() else {
             return Err(drop(DropReason::NoDestination, at));
         };
-        self.sent_in_subnet(meta, flow.eni, subnet)
+        Ok(Next::Sent { eni: flow.eni, subnet })
     }
 
     /// Rewrites source and destination (addresses, then ports) in place.
@@ -813,7 +927,7 @@ impl Cx<'_> {
             && flow.via == meta.dst
             && flow.node.is_none()
         {
-            return self.interface_endpoint_back(meta, flow);
+            return Ok(Next::InterfaceEndpointBack(flow));
         }
         if let Some(flow) = self.gateway_flow_back(meta) {
             // Back through the gateway endpoint into the VPC, never the internet.
@@ -823,9 +937,9 @@ impl Cx<'_> {
                 return Err(drop(DropReason::NoDestination, Component::Vpc(flow.vpc)));
             };
             self.hop(meta, c)?;
-            return self.enter_eni(meta, to, None);
+            return Ok(Next::EnterEni { to, from: None });
         }
-        self.internet(meta)
+        Ok(Next::Internet)
     }
 
     /// Into a VPC ENI: the destination subnet's NACL ingress (when coming from
@@ -835,7 +949,7 @@ impl Cx<'_> {
         let t = self.t;
         let eni = t.eni(to);
         if let EniOwner::NatGateway(n) = eni.owner {
-            return self.nat_in(meta, n, from);
+            return Ok(Next::NatIn { nat: n, from });
         }
         let Some(dest_subnet) = eni.subnet() else {
             // Internet ENIs are reached through `internet`, never by a VPC route.
@@ -849,8 +963,8 @@ impl Cx<'_> {
         self.security_groups(meta, to, Direction::Ingress)?;
         match eni.owner {
             // The endpoint's ENI passes the packet on to the service.
-            EniOwner::InterfaceEndpoint(ep) => return self.interface_endpoint_in(meta, ep, to),
-            EniOwner::LoadBalancer(lb) => return self.load_balancer_back(meta, lb),
+            EniOwner::InterfaceEndpoint(ep) => return Ok(Next::InterfaceEndpointIn { ep, eni: to }),
+            EniOwner::LoadBalancer(lb) => return Ok(Next::LoadBalancerBack(lb)),
             // Handled above, before any filter.
             EniOwner::Host(_) | EniOwner::NatGateway(_) => {}
         }
@@ -866,9 +980,7 @@ impl Cx<'_> {
             mac.copy_from_slice(&self.out[6..12]);
             mac
         };
-        packet::set_macs(self.out, src_mac, eni.mac);
-        self.trace.record(|| Step::Delivered { eni: to });
-        Ok(to)
+        Ok(Next::Deliver { to, src_mac })
     }
 
     /// Out of a VPC through its internet gateway: private IPv4 source to its
@@ -893,7 +1005,7 @@ impl Cx<'_> {
                 to: public.into(),
             });
         }
-        self.internet(meta)
+        Ok(Next::Internet)
     }
 
     /// The internet's router: to an internet host, or to the internet gateway
@@ -905,12 +1017,10 @@ impl Cx<'_> {
         match self.addresses.internet.get(&meta.dst).copied() {
             Some(InternetOwner::Host(to)) => {
                 self.fits(meta, t.eni(to).mtu, Component::Internet)?;
-                packet::set_macs(self.out, INTERNET_ROUTER_MAC, t.eni(to).mac);
-                self.trace.record(|| Step::Delivered { eni: to });
-                Ok(to)
+                Ok(Next::Deliver { to, src_mac: INTERNET_ROUTER_MAC })
             }
             Some(InternetOwner::PublicIp(_, vpc)) => match t.vpc(vpc).internet_gateway {
-                Some(igw) => self.igw_in(meta, igw, vpc),
+                Some(igw) => Ok(Next::IgwIn { igw, vpc }),
                 None => Err(drop(DropReason::NoRoute, Component::Internet)),
             },
             None => {
@@ -923,7 +1033,7 @@ impl Cx<'_> {
                     return back;
                 }
                 match vpc6.and_then(|vpc| t.vpc(vpc).internet_gateway.map(|igw| (igw, vpc))) {
-                    Some((igw, vpc)) => self.igw_in(meta, igw, vpc),
+                    Some((igw, vpc)) => Ok(Next::IgwIn { igw, vpc }),
                     None => Err(drop(DropReason::NoRoute, Component::Internet)),
                 }
             }
@@ -950,7 +1060,7 @@ impl Cx<'_> {
             });
         }
         self.hop(meta, at)?;
-        self.enter_vpc(meta, at, vpc, t.internet_gateway(igw).route_table)
+        Ok(Next::EnterVpc { gateway: at, vpc, edge: t.internet_gateway(igw).route_table })
     }
 
     /// The ENI a route in `table` to Gateway Load Balancer endpoint `ep` sends
@@ -996,11 +1106,11 @@ impl Cx<'_> {
                         });
                         return Err(drop(DropReason::NoPublicIp, Component::Eni(to)));
                     }
-                    return self.enter_eni(meta, to, None);
+                    return Ok(Next::EnterEni { to, from: None });
                 }
                 RouteTarget::GwlbEndpoint(ep) => {
                     let eni = self.gwlb_endpoint_eni(ep, table)?;
-                    return self.enter_eni(meta, eni, None);
+                    return Ok(Next::EnterEni { to: eni, from: None });
                 }
                 RouteTarget::Blackhole => return Err(drop(DropReason::Blackhole, Component::RouteTable(table))),
                 // The loader admits nothing else in a gateway route table.
@@ -1010,7 +1120,7 @@ impl Cx<'_> {
         let Some(&to) = self.addresses.vpc.get(&(vpc, meta.dst)) else {
             return Err(drop(DropReason::NoDestination, Component::Vpc(vpc)));
         };
-        self.enter_eni(meta, to, None)
+        Ok(Next::EnterEni { to, from: None })
     }
 
     pub(crate) fn cross(&mut self, c: Component) {

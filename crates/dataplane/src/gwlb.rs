@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use etherparse::PacketBuilder;
 use vpcsim_model::{EndpointTarget, EniIdx, InterfaceEndpointIdx, LoadBalancerIdx};
 
-use crate::fabric::{Cx, Hop, drop};
+use crate::fabric::{Cx, Hop, Next, drop};
 use crate::packet::{self, Meta, Parsed};
 use crate::trace::{Component, DropReason, Step};
 
@@ -125,7 +125,7 @@ impl Cx<'_> {
             return Err(drop(DropReason::NoTarget, at));
         };
         *meta = outer;
-        self.sent_in_subnet(meta, node, subnet)
+        Ok(Next::Sent { eni: node, subnet })
     }
 
     /// A GENEVE message an appliance returned to the load balancer's node: the
@@ -165,7 +165,7 @@ impl Cx<'_> {
         self.out.extend_from_slice(&mac);
         self.out.extend_from_slice(&ethertype.to_be_bytes());
         self.out.extend_from_slice(inner);
-        let Ok(Parsed::Ip(mut inner_meta)) = packet::parse(self.out) else {
+        let Ok(Parsed::Ip(inner_meta)) = packet::parse(self.out) else {
             return Err(drop(DropReason::Malformed, at));
         };
         let decapsulated = inner_meta;
@@ -177,9 +177,9 @@ impl Cx<'_> {
         };
         // Back through the same endpoint would loop.
         self.after_gwlb = Some(ep);
-        let result = self.sent_in_subnet(&mut inner_meta, ep_eni, subnet);
+        // The inner packet goes on, from the endpoint's ENI.
         *meta = inner_meta;
-        result
+        Ok(Next::Sent { eni: ep_eni, subnet })
     }
 }
 
