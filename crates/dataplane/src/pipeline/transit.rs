@@ -1,5 +1,5 @@
-//! Transit gateways, VPN gateways and on-premises networks, as steps of the
-//! one pipeline (`fabric.rs`).
+//! Transit gateways, VPN gateways and on-premises networks, as stages of
+//! the one pipeline.
 //!
 //! - A route to a **transit gateway** leaves the VPC through the attachment's
 //!   ENI in the source subnet's AZ: the attachment subnet's NACL ingress
@@ -39,9 +39,9 @@ use vpcsim_model::{
     VpnGatewayIdx, VpnKind, VpnTerminal,
 };
 
-use crate::fabric::{Cx, Hop, Next, drop};
-use crate::packet::Meta;
+use super::cx::{Cx, Hop, Next, drop};
 use crate::trace::{Component, Direction, DropReason, Step};
+use crate::wire::packet::Meta;
 
 /// The route of a transit gateway route table that wins for `dest`: the
 /// longest prefix, then static over propagated, then the route listed first.
@@ -116,12 +116,6 @@ fn vpcs_behind(t: &Topology, c: VpnConnectionIdx, mut f: impl FnMut(VpcIdx)) {
 }
 
 impl Cx<'_> {
-    pub(crate) fn say(&mut self, f: impl FnOnce() -> String) {
-        if self.trace.enabled {
-            self.detail = Some(f());
-        }
-    }
-
     /// A packet routed to transit gateway `tg` from subnet `from`: out
     /// through the attachment's ENI in `from`'s AZ.
     pub(crate) fn tgw_from_vpc(&mut self, meta: &mut Meta, tg: TransitGatewayIdx, from: SubnetIdx) -> Hop {
