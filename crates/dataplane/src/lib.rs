@@ -6,30 +6,38 @@
 //! `check`, `trace`, the benchmarks and the tests all drive this same pipeline:
 //! no AWS rule is decided anywhere else.
 //!
-//! Modules, in the order a packet meets them:
-//! - `packet`: parse a frame once; rewrite it in place with checksums kept right.
-//! - `conntrack`: tracked flows, what makes security groups stateful.
-//! - `filter`: security-group and network-ACL rule matching.
-//! - `fib`: route tables compiled for longest prefix match.
-//! - `fabric`: the pipeline itself, in AWS's order.
-//! - `beyond`: NAT gateways, egress-only internet gateways, peering
-//!   connections, as steps of that pipeline; `nat`: NAT gateways' sessions.
-//! - `tgw`: transit gateways, VPN gateways and on-premises networks.
+//! Modules, lowest layer first (a module uses only those above it in this list):
+//! - `wire`: byte formats. `packet` parses a frame once and rewrites it in
+//!   place with checksums kept right; `geneve` is the Gateway Load Balancer's
+//!   encapsulation; `answers` the bytes of the link-local services' answers.
 //! - `trace`: drop reasons, components, and the decision trace.
+//! - `state`: what the pipeline reads and keeps: compiled route tables
+//!   (`fib`), security-group and network-ACL matching (`filter`), address
+//!   owners, the resolver's names, connection tracking (`conntrack`), NAT
+//!   gateway sessions (`nat`), gateway flows, interface endpoints' states and
+//!   flows, counters.
+//! - `pipeline`: the stages, one file per family, and the one loop that runs
+//!   them (`Cx::run`); in the order a packet meets them: `neighbours` (ARP,
+//!   NDP), `link_local` (the Amazon DNS server, instance metadata, time
+//!   service), `vpc` (an ENI sends: source/destination check, security-group
+//!   egress; the route table; an ENI receives: NACL ingress, security-group
+//!   ingress), `gateways` (the internet and internet gateways, gateway route
+//!   tables, gateway endpoints, NAT gateways, egress-only internet gateways,
+//!   peering), `endpoints` (interface endpoints), `load_balancers` (network
+//!   and Gateway Load Balancers), `transit` (transit gateways, VPN gateways,
+//!   on-premises networks).
+//! - `fabric`: [`Fabric`], the topology compiled with its state, and
+//!   [`Fabric::process`], the entry point.
 
-pub mod beyond;
-pub mod conntrack;
-pub mod endpoints;
-pub mod fabric;
-pub mod fib;
-pub mod filter;
-pub mod gwlb;
-pub mod linklocal;
-pub mod nat;
-pub mod packet;
-pub mod resolver;
-pub mod tgw;
+mod fabric;
+mod pipeline;
+pub mod state;
 pub mod trace;
+pub mod wire;
 
-pub use fabric::{Counters, EndpointRef, Fabric, Verdict};
+pub use fabric::{EndpointRef, Fabric};
+pub use pipeline::{Verdict, tgw_beaten, tgw_lookup};
+pub use state::counters::Counters;
+pub use state::{conntrack, fib, filter};
 pub use trace::{Component, Direction, Drop, DropReason, NaclDecision, SgDecision, Step, Trace};
+pub use wire::packet;

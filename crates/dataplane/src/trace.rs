@@ -12,7 +12,7 @@ use vpcsim_model::{
     Protocol, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
-use crate::packet::{Malformed, Meta, Side};
+use crate::wire::packet::{Malformed, Meta, Side};
 
 pub use vpcsim_model::DropReason;
 
@@ -249,7 +249,7 @@ pub enum Step {
     /// The router sent an ICMP error back to the source.
     Bounced {
         eni: EniIdx,
-        error: crate::packet::IcmpError,
+        error: crate::wire::packet::IcmpError,
     },
     /// A NAT gateway translated an address and port (for ICMP echo: the
     /// identifier): the source on the way out, the destination on the way back.
@@ -565,8 +565,8 @@ impl Step {
             }
             Step::Bounced { eni, error } => {
                 let what = match error {
-                    crate::packet::IcmpError::TimeExceeded => "time exceeded".to_string(),
-                    crate::packet::IcmpError::TooBig { mtu } => {
+                    crate::wire::packet::IcmpError::TimeExceeded => "time exceeded".to_string(),
+                    crate::wire::packet::IcmpError::TooBig { mtu } => {
                         format!("fragmentation needed / packet too big (next-hop MTU {mtu})")
                     }
                 };

@@ -17,8 +17,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use vpcsim_model::{Nacl, NaclIdx, PortRange, Protocol, SgIdx, SgPeer, SgRule, Topology};
 
-use crate::packet::Meta;
 use crate::trace::{Direction, NaclDecision};
+use crate::wire::packet::Meta;
 
 /// Whether a rule's protocol and ports (ICMP: types) match the packet. The one
 /// place both NACLs and security groups decide this.

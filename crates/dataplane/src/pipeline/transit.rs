@@ -1,5 +1,5 @@
-//! Transit gateways, VPN gateways and on-premises networks, as steps of the
-//! one pipeline (`fabric.rs`).
+//! Transit gateways, VPN gateways and on-premises networks, as stages of
+//! the one pipeline.
 //!
 //! - A route to a **transit gateway** leaves the VPC through the attachment's
 //!   ENI in the source subnet's AZ: the attachment subnet's NACL ingress
@@ -39,9 +39,9 @@ use vpcsim_model::{
     VpnGatewayIdx, VpnKind, VpnTerminal,
 };
 
-use crate::fabric::{Cx, Hop, MAX_ROUTE_LOOKUPS, drop};
-use crate::packet::{self, Meta};
+use super::cx::{Cx, Hop, Next, drop};
 use crate::trace::{Component, Direction, DropReason, Step};
+use crate::wire::packet::Meta;
 
 /// The route of a transit gateway route table that wins for `dest`: the
 /// longest prefix, then static over propagated, then the route listed first.
@@ -116,12 +116,6 @@ fn vpcs_behind(t: &Topology, c: VpnConnectionIdx, mut f: impl FnMut(VpcIdx)) {
 }
 
 impl Cx<'_> {
-    pub(crate) fn say(&mut self, f: impl FnOnce() -> String) {
-        if self.trace.enabled {
-            self.detail = Some(f());
-        }
-    }
-
     /// A packet routed to transit gateway `tg` from subnet `from`: out
     /// through the attachment's ENI in `from`'s AZ.
     pub(crate) fn tgw_from_vpc(&mut self, meta: &mut Meta, tg: TransitGatewayIdx, from: SubnetIdx) -> Hop {
@@ -153,12 +147,13 @@ impl Cx<'_> {
         if eni_subnet != from {
             self.nacl(meta, eni_subnet, Direction::Ingress)?;
         }
-        self.tgw_forward(meta, tg, att, Some(eni_subnet))
+        Ok(Next::TgwForward { tg, ingress: att, came_from: Some(eni_subnet) })
     }
 
     /// Inside transit gateway `tg`: the route table associated with the
     /// ingress attachment decides; then out through the egress attachment.
-    /// `came_from`: the attachment subnet the packet came in through.
+    /// `came_from`: the attachment subnet the packet came in through. The
+    /// loop has crossed the transit gateway and counted the lookup.
     pub(crate) fn tgw_forward(
         &mut self,
         meta: &mut Meta,
@@ -168,12 +163,6 @@ impl Cx<'_> {
     ) -> Hop {
         let t = self.t;
         let at = Component::TransitGateway(tg);
-        self.cross(at);
-        self.routed += 1;
-        if self.routed > MAX_ROUTE_LOOKUPS {
-            self.say(|| "routing loop: too many route lookups for one packet".into());
-            return Err(drop(DropReason::NoRoute, at));
-        }
         self.hop(meta, at)?;
         let Some(table) = t.tgw_attachment(ingress).route_table else {
             self.say(|| format!("{} is associated with no TGW route table", t.tgw_attachment(ingress).id));
@@ -197,7 +186,7 @@ impl Cx<'_> {
         self.fits(meta, TRANSIT_GATEWAY_MTU, at)?;
         let attachment = t.tgw_attachment(egress);
         match &attachment.kind {
-            TgwAttachmentKind::Vpn(c) => self.vpn_to_onprem(meta, *c),
+            TgwAttachmentKind::Vpn(c) => Ok(Next::VpnToOnPrem(*c)),
             TgwAttachmentKind::Vpc { subnets, .. } => {
                 let by_hash = || subnets.get(meta.symmetric_flow_hash() as usize % subnets.len().max(1)).copied();
                 let az = came_from.map(|s| t.subnet(s).az.as_str());
@@ -212,7 +201,7 @@ impl Cx<'_> {
                 self.cross(Component::TgwAttachment(egress));
                 // The attachment's ENI in `s` hands the packet to the VPC:
                 // the attachment subnet's route table sends it on.
-                self.route_from(meta, s)
+                Ok(Next::RouteFrom(s))
             }
         }
     }
@@ -246,9 +235,7 @@ impl Cx<'_> {
             return Err(drop(DropReason::NoDestination, Component::OnPrem(o)));
         };
         self.fits(meta, t.eni(to).mtu, Component::OnPrem(o))?;
-        packet::set_macs(self.out, t.onprem(o).router_mac, t.eni(to).mac);
-        self.trace.record(|| Step::Delivered { eni: to });
-        Ok(to)
+        Ok(Next::Deliver { to, src_mac: t.onprem(o).router_mac })
     }
 
     /// Out of a VPC through VPN gateway `g`: only to an on-premises address
@@ -279,7 +266,7 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NoRoute, at));
         };
-        self.vpn_to_onprem(meta, VpnConnectionIdx::from_index(c))
+        Ok(Next::VpnToOnPrem(VpnConnectionIdx::from_index(c)))
     }
 
     /// A frame sent by a host on premises.
@@ -338,10 +325,10 @@ impl Cx<'_> {
             VpnTerminal::VpnGateway(g) => {
                 self.cross(Component::VpnGateway(g));
                 let gateway = t.vpn_gateway(g);
-                self.enter_vpc(meta, Component::VpnGateway(g), gateway.vpc, gateway.route_table)
+                Ok(Next::EnterVpc { gateway: Component::VpnGateway(g), vpc: gateway.vpc, edge: gateway.route_table })
             }
             VpnTerminal::TransitGateway(tg) => match t.tgw_vpn_attachment(c) {
-                Some(att) => self.tgw_forward(meta, tg, att, None),
+                Some(att) => Ok(Next::TgwForward { tg, ingress: att, came_from: None }),
                 None => Err(drop(DropReason::NoRoute, conn_at)),
             },
         }

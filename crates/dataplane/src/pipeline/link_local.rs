@@ -1,10 +1,11 @@
-//! The link-local services of a VPC other than the DNS server: the instance
+//! The link-local services of a VPC: the Amazon DNS server (the resolver,
+//! `state::resolver`, with private hosted zones), the instance
 //! metadata service (169.254.169.254 and fd00:ec2::254, HTTP on TCP port 80)
 //! and the Amazon Time Sync Service (169.254.169.123 and fd00:ec2::123, NTP
 //! on UDP port 123). AWS answers them for every instance of a VPC, and
 //! neither security groups nor network ACLs filter that traffic.
 //!
-//! Both answer without keeping state, like the resolver: the time service
+//! All answer without keeping state, the resolver answers each query; the time service
 //! answers each NTP request; the metadata service is a TCP responder that
 //! takes its sequence number from the acknowledgment it receives, so a
 //! client's handshake, request and close all complete against it.
@@ -12,11 +13,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::PacketBuilder;
-use vpcsim_model::{Attachment, EniIdx, Protocol};
+use vpcsim_model::{Attachment, EniIdx, INTERNET_ROUTER_MAC, Protocol, VpcIdx};
 
-use crate::fabric::{Cx, Verdict};
-use crate::packet::Meta;
-use crate::trace::Step;
+use super::cx::{Cx, Verdict, drop};
+use crate::state::resolver;
+use crate::trace::{Component, DropReason, Step};
+use crate::wire::answers::{METADATA_ANSWER, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ntp_answer, tcp_flags};
+use crate::wire::packet::{self, Meta};
 
 /// The instance metadata service's addresses.
 pub const METADATA_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
@@ -24,15 +27,6 @@ pub const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x
 /// The Amazon Time Sync Service's addresses.
 pub const TIME_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
 pub const TIME_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x123);
-
-const TCP_FIN: u8 = 0x01;
-const TCP_SYN: u8 = 0x02;
-const TCP_RST: u8 = 0x04;
-const TCP_ACK: u8 = 0x10;
-
-/// The answer to any request: what `curl http://169.254.169.254/` shows.
-const METADATA_ANSWER: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 22\r\nConnection: close\r\n\r\n1.0\nlatest\n2024-04-11\n";
 
 /// Which link-local service a packet is for, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +139,90 @@ impl Cx<'_> {
         };
         Some(if written.is_ok() { Verdict::Answered(at) } else { Verdict::Absorbed })
     }
+
+    /// Whether the frame is a DNS query to a resolver: the Amazon DNS server of
+    /// the sender's VPC, or (from an internet host, to an address nobody on the
+    /// internet owns) the internet's resolver. `Some(vpc)` says whose.
+    pub(crate) fn dns_query(&self, at: EniIdx, meta: &Meta) -> Option<Option<VpcIdx>> {
+        if meta.proto != Protocol::UDP || meta.dst_port != 53 || meta.fragment {
+            return None;
+        }
+        let t = self.t;
+        let eni = t.eni(at);
+        if !eni.owns(meta.src) {
+            return None;
+        }
+        match eni.attachment {
+            Attachment::Subnet(s) => {
+                let vpc = t.subnet(s).vpc;
+                resolver::is_vpc_resolver(t, vpc, meta.dst).then_some(Some(vpc))
+            }
+            Attachment::Internet => {
+                let owned = self.addresses.internet.contains_key(&meta.dst)
+                    || packet::v6(meta.dst)
+                        .is_some_and(|a| self.addresses.vpc_ipv6.iter().any(|(n, _)| n.contains(&a)));
+                (!owned).then_some(None)
+            }
+            // The on-premises router resolves like the internet's resolver.
+            Attachment::OnPrem(o) => (meta.dst == IpAddr::V4(t.onprem(o).router_ip())).then_some(None),
+        }
+    }
+
+    /// The resolver answers. Neither security groups nor network ACLs filter
+    /// traffic to and from the Amazon DNS server (AWS).
+    pub(crate) fn answer_dns(&mut self, at: EniIdx, meta: &Meta, frame: &[u8], from: Option<VpcIdx>) -> Verdict {
+        let t = self.t;
+        let resolver = Component::Resolver(from);
+        let start = meta.l4.map_or(frame.len(), |l4| l4 + 8);
+        let end = (meta.l3 + meta.ip_len).min(frame.len());
+        if let Some(vpc) = from
+            && !t.vpc(vpc).private_dns
+        {
+            // private_dns = false is enableDnsSupport off: the Amazon DNS
+            // server of the VPC resolves nothing (AWS), so no answer comes.
+            let detail = format!(
+                "{} has private_dns = false (enableDnsSupport off): its Amazon DNS server does not answer",
+                t.vpc(vpc).id
+            );
+            return self.dropped(drop(DropReason::NoDestination, resolver), Some(detail));
+        }
+        let Ok(query) = vpcsim_dns::parse_query(frame.get(start..end).unwrap_or(&[])) else {
+            return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
+        };
+        let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
+        let answer = resolver::lookup(t, &self.endpoints.states, from, az, &query.name);
+        let mut dns = Vec::new();
+        vpcsim_dns::build_response(&query, &answer, resolver::TTL, &mut dns);
+        let eni = t.eni(at);
+        let router_mac = match eni.attachment {
+            Attachment::Subnet(s) => t.subnet(s).router_mac,
+            Attachment::Internet => INTERNET_ROUTER_MAC,
+            Attachment::OnPrem(o) => t.onprem(o).router_mac,
+        };
+        let mut asker = [0; 6];
+        asker.copy_from_slice(&frame[6..12]);
+        self.out.clear();
+        let eth = etherparse::PacketBuilder::ethernet2(router_mac, asker);
+        let written = match (meta.dst, meta.src) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                eth.ipv4(s.octets(), d.octets(), 64).udp(53, meta.src_port).write(self.out, &dns)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                eth.ipv6(s.octets(), d.octets(), 64).udp(53, meta.src_port).write(self.out, &dns)
+            }
+            _ => return Verdict::Absorbed,
+        };
+        if written.is_err() {
+            return self.dropped(drop(DropReason::Malformed, resolver), Some("answer too large".into()));
+        }
+        self.trace.record(|| Step::Dns {
+            eni: at,
+            server: meta.dst,
+            name: query.name.clone(),
+            answer: describe(&answer, query.qtype),
+        });
+        Verdict::Answered(at)
+    }
 }
 
 enum Reply {
@@ -152,38 +230,15 @@ enum Reply {
     Tcp { flags: u8, seq: u32, ack: u32, payload: &'static [u8] },
 }
 
-fn tcp_flags(
-    mut b: etherparse::PacketBuilderStep<etherparse::TcpHeader>,
-    flags: u8,
-    ack: u32,
-) -> etherparse::PacketBuilderStep<etherparse::TcpHeader> {
-    if flags & TCP_SYN != 0 {
-        b = b.syn();
+fn describe(answer: &vpcsim_dns::Answer, qtype: vpcsim_dns::QueryType) -> String {
+    match answer {
+        vpcsim_dns::Answer::NxDomain => "NXDOMAIN (no such name)".to_string(),
+        vpcsim_dns::Answer::Addresses { v4, v6 } => {
+            let (kind, ips): (&str, Vec<String>) = match qtype {
+                vpcsim_dns::QueryType::Aaaa => ("AAAA", v6.iter().map(|a| a.to_string()).collect()),
+                _ => ("A", v4.iter().map(|a| a.to_string()).collect()),
+            };
+            if ips.is_empty() { format!("no {kind} record") } else { format!("{kind} {}", ips.join(", ")) }
+        }
     }
-    if flags & TCP_FIN != 0 {
-        b = b.fin();
-    }
-    if flags & TCP_RST != 0 {
-        b = b.rst();
-    }
-    if flags & TCP_ACK != 0 {
-        b = b.ack(ack);
-    }
-    b
-}
-
-/// An NTP server's answer (version 4, mode 4, stratum 1, reference "AMZN"),
-/// with the request's transmit timestamp as its originate timestamp. The
-/// clock reads zero: simulated time has no calendar.
-fn ntp_answer(request: &[u8]) -> Vec<u8> {
-    let mut a = vec![0u8; 48];
-    a[0] = 0x24; // LI 0, version 4, mode 4 (server)
-    a[1] = 1; // stratum 1
-    a[2] = request.get(2).copied().unwrap_or(6);
-    a[3] = 0xec; // precision 2^-20
-    a[12..16].copy_from_slice(b"AMZN");
-    if let Some(transmit) = request.get(40..48) {
-        a[24..32].copy_from_slice(transmit);
-    }
-    a
 }

@@ -26,8 +26,8 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{EniIdx, Protocol};
 
-use crate::packet::{Meta, TCP_FIN, TCP_RST};
 use crate::trace::Direction;
+use crate::wire::packet::{Meta, TCP_FIN, TCP_RST};
 
 pub const TCP_ESTABLISHED_TIMEOUT: Duration = Duration::from_secs(432_000);
 pub const TCP_CLOSING_TIMEOUT: Duration = Duration::from_secs(120);
