@@ -223,6 +223,7 @@ impl Fabric {
             egress_flows,
             routed: 0,
             after_gwlb: None,
+            endpoint_flow: None,
             natted: false,
             detail: None,
         };

@@ -78,6 +78,10 @@ pub(crate) struct Cx<'a> {
     pub(crate) detail: Option<String>,
     /// The Gateway Load Balancer endpoint this frame just came back out of.
     pub(crate) after_gwlb: Option<InterfaceEndpointIdx>,
+    /// The endpoint flow a reply rides, for [`Next::InterfaceEndpointBack`]:
+    /// kept here, not in the variant, so that [`Next`] stays a few words
+    /// wide and every stage's return stays cheap.
+    pub(crate) endpoint_flow: Option<EndpointFlow>,
 }
 
 pub(crate) type Hop<T = Next> = Result<T, Drop>;
@@ -121,8 +125,9 @@ pub(crate) enum Next {
     /// Through an interface endpoint's ENI to its service
     /// (`interface_endpoint_in`).
     InterfaceEndpointIn { ep: InterfaceEndpointIdx, eni: EniIdx },
-    /// A reply back through an interface endpoint (`interface_endpoint_back`).
-    InterfaceEndpointBack(EndpointFlow),
+    /// A reply back through an interface endpoint (`interface_endpoint_back`),
+    /// on the flow in [`Cx::endpoint_flow`].
+    InterfaceEndpointBack,
     /// A packet at a load balancer's node (`load_balancer_back`).
     LoadBalancerBack(LoadBalancerIdx),
     /// Into a Gateway Load Balancer, encapsulated (`gwlb_in`).

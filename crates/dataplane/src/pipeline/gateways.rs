@@ -52,7 +52,10 @@ impl Cx<'_> {
             && flow.via == meta.dst
             && flow.node.is_none()
         {
-            return Ok(Next::InterfaceEndpointBack(flow));
+            return {
+                self.endpoint_flow = Some(flow);
+                Ok(Next::InterfaceEndpointBack)
+            };
         }
         if let Some(flow) = self.gateway_flow_back(meta) {
             // Back through the gateway endpoint into the VPC, never the internet.

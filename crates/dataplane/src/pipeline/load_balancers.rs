@@ -26,7 +26,8 @@ impl Cx<'_> {
         self.cross(at);
         match self.endpoints.flow_back(meta.proto, (meta.src, meta.src_port), meta.dst_port, self.now) {
             Some(flow) if flow.via == meta.dst && flow.node.is_some_and(|(l, _)| l == lb) => {
-                Ok(Next::InterfaceEndpointBack(flow))
+                self.endpoint_flow = Some(flow);
+                Ok(Next::InterfaceEndpointBack)
             }
             _ => Err(drop(DropReason::NotReachableVia, at)),
         }

@@ -94,7 +94,11 @@ impl Cx<'_> {
                 Next::NatOut { nat, from } => self.nat_out(meta, nat, from),
                 Next::NatIn { nat, from } => self.nat_in(meta, nat, from),
                 Next::InterfaceEndpointIn { ep, eni } => self.interface_endpoint_in(meta, ep, eni),
-                Next::InterfaceEndpointBack(flow) => self.interface_endpoint_back(meta, flow),
+                Next::InterfaceEndpointBack => match self.endpoint_flow.take() {
+                    Some(flow) => self.interface_endpoint_back(meta, flow),
+                    // Every stage that returns it stores its flow first.
+                    None => Err(drop(DropReason::NotReachableVia, Component::Internet)),
+                },
                 Next::LoadBalancerBack(lb) => self.load_balancer_back(meta, lb),
                 Next::GwlbIn { ep, eni } => self.gwlb_in(meta, ep, eni),
                 Next::GwlbBack(lb) => self.gwlb_back(meta, lb),
