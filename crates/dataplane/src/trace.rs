@@ -12,7 +12,7 @@ use vpcsim_model::{
     Protocol, RouteDest, RouteTableIdx, RouteTarget, SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
-use crate::wire::packet::{Malformed, Meta, Side};
+use crate::wire::packet::{Meta, Side};
 
 pub use vpcsim_model::DropReason;
 
@@ -601,11 +601,5 @@ fn sock((ip, port): (IpAddr, u16)) -> String {
     match ip {
         IpAddr::V4(a) => format!("{a}:{port}"),
         IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
-
-impl From<Malformed> for String {
-    fn from(m: Malformed) -> String {
-        m.to_string()
     }
 }
