@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use vpcsim_model::{
     EndpointState, EniIdx, EniOwner, GatewayEndpointIdx, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, RouteTableIdx,
     SgIdx, SubnetIdx, Topology, VpcIdx,
@@ -18,7 +17,7 @@ use crate::state::counters::Counters;
 use crate::state::endpoints::{EndpointFlow, Endpoints};
 use crate::state::fib::{Fib, FibEntry, beaten_routes};
 use crate::state::filter::Filters;
-use crate::state::flows::{EgressFlows, GatewayFlow, GatewayFlowKey};
+use crate::state::flows::{EgressFlows, GatewayFlows};
 use crate::state::nat::NatTable;
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 use crate::wire::packet::{self, IcmpError, Meta, Parsed, Side};
@@ -60,7 +59,7 @@ pub(crate) struct Cx<'a> {
     pub(crate) filters: &'a Filters,
     pub(crate) addresses: &'a Addresses,
     pub(crate) conntrack: &'a mut Conntrack,
-    pub(crate) gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
+    pub(crate) gateway_flows: &'a mut GatewayFlows,
     pub(crate) endpoints: &'a mut Endpoints,
     pub(crate) counters: &'a mut Counters,
     pub(crate) trace: &'a mut Trace,

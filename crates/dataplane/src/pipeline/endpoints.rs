@@ -12,7 +12,7 @@ use vpcsim_model::{
 };
 
 use super::cx::{Cx, Hop, Next, drop};
-use crate::state::endpoints::{self, EndpointFlow};
+use crate::state::endpoints::EndpointFlow;
 use crate::trace::{Component, DropReason, Step};
 use crate::wire::packet::Meta;
 
@@ -136,9 +136,8 @@ impl Cx<'_> {
             local: (meta.dst, meta.dst_port),
             via,
             node,
-            expires: self.now + endpoints::FLOW_IDLE,
         };
-        self.endpoints.allocate((eni, meta.proto, meta.src, meta.src_port, meta.dst_port), far, flow)
+        self.endpoints.allocate((eni, meta.proto, meta.src, meta.src_port, meta.dst_port), far, flow, self.now)
     }
 
     /// A service's reply through an interface endpoint: rewritten back, then

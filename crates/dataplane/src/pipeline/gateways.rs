@@ -37,7 +37,7 @@ use vpcsim_model::{
 
 use super::cx::{Cx, Hop, Next, drop};
 use crate::state::addresses::InternetOwner;
-use crate::state::flows::{GATEWAY_FLOW_IDLE, GatewayFlow};
+use crate::state::flows::GatewayFlow;
 use crate::state::nat::{Destination, PORTS_PER_DESTINATION};
 use crate::trace::{Component, Direction, DropReason, Step};
 use crate::wire::packet::{self, Meta, Side};
@@ -73,13 +73,7 @@ impl Cx<'_> {
     /// A service's reply to a flow a gateway endpoint carried, if it is one.
     fn gateway_flow_back(&mut self, meta: &Meta) -> Option<GatewayFlow> {
         let key = (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port);
-        let flow = self.gateway_flows.get_mut(&key)?;
-        if flow.expires <= self.now {
-            self.gateway_flows.remove(&key);
-            return None;
-        }
-        flow.expires = self.now + GATEWAY_FLOW_IDLE;
-        Some(*flow)
+        self.gateway_flows.touch_or_forget(key, self.now).copied()
     }
 
     /// Out of a VPC through its internet gateway: private IPv4 source to its
@@ -226,7 +220,7 @@ impl Cx<'_> {
         };
         self.fits(meta, t.eni(to).mtu, at)?;
         let key = (meta.proto, meta.dst, meta.dst_port, meta.src, meta.src_port);
-        self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc, expires: self.now + GATEWAY_FLOW_IDLE });
+        self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc }, self.now);
         Ok(Next::Deliver { to, src_mac: INTERNET_ROUTER_MAC })
     }
 
