@@ -35,7 +35,7 @@ use vpcsim_model::{
     NatGatewayIdx, PeeringIdx, Protocol, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx,
 };
 
-use super::cx::{Cx, Hop, Next, drop};
+use super::cx::{Cx, Hop, Next, Rewrite, drop};
 use crate::state::addresses::InternetOwner;
 use crate::state::flows::GatewayFlow;
 use crate::state::nat::{Destination, PORTS_PER_DESTINATION};
@@ -83,20 +83,15 @@ impl Cx<'_> {
         self.cross(Component::InternetGateway(igw));
         self.fits(meta, INTERNET_GATEWAY_MTU, Component::InternetGateway(igw))?;
         let vpc = t.internet_gateway(igw).vpc;
-        if let IpAddr::V4(private) = meta.src {
+        if meta.src.is_ipv4() {
             let public = self
                 .addresses
                 .vpc
                 .get(&(vpc, meta.src))
                 .and_then(|&e| t.eni(e).public_ip)
                 .ok_or(drop(DropReason::NoPublicIp, Component::InternetGateway(igw)))?;
-            packet::rewrite_ipv4(self.out, meta, Side::Source, public);
-            self.trace.record(|| Step::Translated {
-                at: Component::InternetGateway(igw),
-                side: Side::Source,
-                from: private.into(),
-                to: public.into(),
-            });
+            let at = Component::InternetGateway(igw);
+            self.rewrite_traced(meta, Rewrite::Address { at, side: Side::Source, to: public });
         }
         Ok(Next::Internet)
     }
@@ -140,17 +135,11 @@ impl Cx<'_> {
         let at = Component::InternetGateway(igw);
         self.cross(at);
         self.fits(meta, INTERNET_GATEWAY_MTU, at)?;
-        if let IpAddr::V4(public) = meta.dst
+        if meta.dst.is_ipv4()
             && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
         {
             let private = t.eni(owner).ipv4;
-            packet::rewrite_ipv4(self.out, meta, Side::Destination, private);
-            self.trace.record(|| Step::Translated {
-                at,
-                side: Side::Destination,
-                from: public.into(),
-                to: private.into(),
-            });
+            self.rewrite_traced(meta, Rewrite::Address { at, side: Side::Destination, to: private });
         }
         self.hop(meta, at)?;
         Ok(Next::EnterVpc { gateway: at, vpc, edge: t.internet_gateway(igw).route_table })
@@ -259,17 +248,7 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NatPortExhausted, at));
         };
-        packet::rewrite_ipv4(self.out, meta, Side::Source, nat_ip);
-        packet::rewrite_port(self.out, meta, Side::Source, port);
-        let remote = (meta.dst, meta.dst_port);
-        self.trace.record(|| Step::NatTranslated {
-            nat: n,
-            side: Side::Source,
-            proto: meta.proto,
-            from: inside,
-            to: (IpAddr::V4(nat_ip), port),
-            remote,
-        });
+        self.rewrite_traced(meta, Rewrite::Nat { nat: n, side: Side::Source, to: (nat_ip, port) });
         self.natted = true;
         Ok(Next::RouteFrom(nat.subnet))
     }
@@ -304,18 +283,7 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NoSession, at));
         };
-        let from_addr = (meta.dst, meta.dst_port);
-        let remote = (meta.src, meta.src_port);
-        packet::rewrite_ipv4(self.out, meta, Side::Destination, inside);
-        packet::rewrite_port(self.out, meta, Side::Destination, inside_port);
-        self.trace.record(|| Step::NatTranslated {
-            nat: n,
-            side: Side::Destination,
-            proto: meta.proto,
-            from: from_addr,
-            to: (IpAddr::V4(inside), inside_port),
-            remote,
-        });
+        self.rewrite_traced(meta, Rewrite::Nat { nat: n, side: Side::Destination, to: (inside, inside_port) });
         self.natted = true;
         // The NAT gateway's ENI sends it on: the frame comes from its MAC.
         let mac = t.eni(nat.eni).mac;
