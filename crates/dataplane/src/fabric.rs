@@ -13,7 +13,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use vpcsim_model::{EndpointState, EniIdx, GatewayEndpointIdx, InterfaceEndpointIdx, Topology, VpcIdx};
 
 use crate::pipeline::{Cx, Verdict};
@@ -23,7 +22,7 @@ use crate::state::counters::Counters;
 use crate::state::endpoints::Endpoints;
 use crate::state::fib::Fib;
 use crate::state::filter::Filters;
-use crate::state::flows::{EgressFlows, GatewayFlow, GatewayFlowKey};
+use crate::state::flows::{EgressFlows, GATEWAY_FLOW_IDLE, GatewayFlows};
 use crate::state::nat::NatTable;
 use crate::trace::{Component, Trace};
 
@@ -53,7 +52,7 @@ pub struct Fabric {
     filters: Arc<Filters>,
     addresses: Addresses,
     conntrack: Conntrack,
-    gateway_flows: FxHashMap<GatewayFlowKey, GatewayFlow>,
+    gateway_flows: GatewayFlows,
     endpoints: Endpoints,
     counters: Counters,
     nat: NatTable,
@@ -73,7 +72,7 @@ impl Fabric {
             fibs,
             addresses,
             conntrack: Conntrack::default(),
-            gateway_flows: FxHashMap::default(),
+            gateway_flows: GatewayFlows::new(GATEWAY_FLOW_IDLE),
             counters,
             nat: NatTable::default(),
             egress_flows: EgressFlows::default(),
@@ -149,7 +148,7 @@ impl Fabric {
     /// The endpoint a connection to a service came through, as the service sees
     /// the connection: (protocol, its own address and port, the client's).
     pub fn endpoint_of(&self, proto: u8, service: (IpAddr, u16), client: (IpAddr, u16)) -> Option<EndpointRef> {
-        if let Some(f) = self.endpoints.by_service.get(&(proto, service.0, service.1, client.1))
+        if let Some(f) = self.endpoints.by_service.peek(&(proto, service.0, service.1, client.1))
             && self.topology.eni(f.eni).owns(client.0)
         {
             return Some(EndpointRef::Interface(f.endpoint));
@@ -165,7 +164,7 @@ impl Fabric {
         service: (IpAddr, u16),
         client: (IpAddr, u16),
     ) -> Option<GatewayEndpointIdx> {
-        self.gateway_flows.get(&(proto, service.0, service.1, client.0, client.1)).map(|f| f.endpoint)
+        self.gateway_flows.peek(&(proto, service.0, service.1, client.0, client.1)).map(|f| f.endpoint)
     }
 
     /// Whether the endpoint policy of `endpoint` lets `request` through (AWS's

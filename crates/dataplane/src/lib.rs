@@ -15,7 +15,7 @@
 //!   (`fib`), security-group and network-ACL matching (`filter`), address
 //!   owners, the resolver's names, connection tracking (`conntrack`), NAT
 //!   gateway sessions (`nat`), gateway flows, interface endpoints' states and
-//!   flows, counters.
+//!   flows (every flow table but conntrack an `expiring` table), counters.
 //! - `pipeline`: the stages, one file per family, and the one loop that runs
 //!   them (`Cx::run`); in the order a packet meets them: `neighbours` (ARP,
 //!   NDP), `link_local` (the Amazon DNS server, instance metadata, time

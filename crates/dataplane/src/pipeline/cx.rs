@@ -3,13 +3,12 @@
 //! hop, the MTU, a route lookup, network ACLs, security groups, the trace).
 //! Stages use this; this uses no stage.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use vpcsim_model::{
-    EndpointState, EniIdx, EniOwner, GatewayEndpointIdx, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, RouteTableIdx,
-    SgIdx, SubnetIdx, Topology, VpcIdx,
+    EndpointState, EniIdx, EniOwner, GatewayEndpointIdx, IgwIdx, InterfaceEndpointIdx, LoadBalancerIdx, NatGatewayIdx,
+    RouteTableIdx, SgIdx, SubnetIdx, Topology, VpcIdx,
 };
 
 use crate::state::addresses::Addresses;
@@ -18,7 +17,7 @@ use crate::state::counters::Counters;
 use crate::state::endpoints::{EndpointFlow, Endpoints};
 use crate::state::fib::{Fib, FibEntry, beaten_routes};
 use crate::state::filter::Filters;
-use crate::state::flows::{EgressFlows, GatewayFlow, GatewayFlowKey};
+use crate::state::flows::{EgressFlows, GatewayFlows};
 use crate::state::nat::NatTable;
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 use crate::wire::packet::{self, IcmpError, Meta, Parsed, Side};
@@ -60,7 +59,7 @@ pub(crate) struct Cx<'a> {
     pub(crate) filters: &'a Filters,
     pub(crate) addresses: &'a Addresses,
     pub(crate) conntrack: &'a mut Conntrack,
-    pub(crate) gateway_flows: &'a mut FxHashMap<GatewayFlowKey, GatewayFlow>,
+    pub(crate) gateway_flows: &'a mut GatewayFlows,
     pub(crate) endpoints: &'a mut Endpoints,
     pub(crate) counters: &'a mut Counters,
     pub(crate) trace: &'a mut Trace,
@@ -320,14 +319,48 @@ impl Cx<'_> {
         }
     }
 
-    /// Rewrites source and destination (addresses, then ports) in place.
-    pub(crate) fn rewrite(&mut self, meta: &mut Meta, src: (IpAddr, u16), dst: (IpAddr, u16)) {
-        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.0, dst.0) {
-            packet::rewrite_ipv4(self.out, meta, Side::Source, s);
-            packet::rewrite_ipv4(self.out, meta, Side::Destination, d);
+    /// Every address or port translation of the pipeline: rewrites the
+    /// frame in place (checksums patched) and records the step, before and
+    /// after, in the trace.
+    pub(crate) fn rewrite_traced(&mut self, meta: &mut Meta, rewrite: Rewrite) {
+        match rewrite {
+            Rewrite::Ends { at, src, dst } => {
+                let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                if let (IpAddr::V4(s), IpAddr::V4(d)) = (src.0, dst.0) {
+                    packet::rewrite_ipv4(self.out, meta, Side::Source, s);
+                    packet::rewrite_ipv4(self.out, meta, Side::Destination, d);
+                }
+                packet::rewrite_port(self.out, meta, Side::Source, src.1);
+                packet::rewrite_port(self.out, meta, Side::Destination, dst.1);
+                let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
+                self.trace.record(|| Step::Rewritten { at, before, after });
+            }
+            Rewrite::Address { at, side, to } => {
+                let from = end(meta, side).0;
+                packet::rewrite_ipv4(self.out, meta, side, to);
+                self.trace.record(|| Step::Translated { at, side, from, to: to.into() });
+            }
+            Rewrite::Nat { nat, side, to } => {
+                let from = end(meta, side);
+                let other = opposite_side(side);
+                // The remote end as the outside sees it: after a source
+                // rewrite, before a destination rewrite (they differ for an
+                // ICMP echo only, whose identifier is both ports).
+                let outside = end(meta, other);
+                packet::rewrite_ipv4(self.out, meta, side, to.0);
+                packet::rewrite_port(self.out, meta, side, to.1);
+                let remote = if side == Side::Source { end(meta, other) } else { outside };
+                let proto = meta.proto;
+                self.trace.record(|| Step::NatTranslated {
+                    nat,
+                    side,
+                    proto,
+                    from,
+                    to: (IpAddr::V4(to.0), to.1),
+                    remote,
+                });
+            }
         }
-        packet::rewrite_port(self.out, meta, Side::Source, src.1);
-        packet::rewrite_port(self.out, meta, Side::Destination, dst.1);
     }
 
     /// The ENI a route in `table` to Gateway Load Balancer endpoint `ep` sends
@@ -356,6 +389,34 @@ impl Cx<'_> {
 /// as AWS ends it, `ttl-exceeded`, long before this (a TTL is at most 255);
 /// the bound catches only a loop that no router counts, as `no-route`.
 pub(crate) const MAX_ROUTE_LOOKUPS: u16 = 1024;
+
+/// A translation [`Cx::rewrite_traced`] makes, and the step it records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rewrite {
+    /// Both ends, addresses (IPv4) and ports, at `at` (an interface
+    /// endpoint, a load balancer): `Step::Rewritten`.
+    Ends { at: Component, src: (IpAddr, u16), dst: (IpAddr, u16) },
+    /// One IPv4 address, 1:1, at `at` (an internet gateway): `Step::Translated`.
+    Address { at: Component, side: Side, to: Ipv4Addr },
+    /// One IPv4 address and port (or echo identifier) by NAT gateway `nat`:
+    /// `Step::NatTranslated`.
+    Nat { nat: NatGatewayIdx, side: Side, to: (Ipv4Addr, u16) },
+}
+
+/// One end of the packet: address and port.
+fn end(meta: &Meta, side: Side) -> (IpAddr, u16) {
+    match side {
+        Side::Source => (meta.src, meta.src_port),
+        Side::Destination => (meta.dst, meta.dst_port),
+    }
+}
+
+fn opposite_side(side: Side) -> Side {
+    match side {
+        Side::Source => Side::Destination,
+        Side::Destination => Side::Source,
+    }
+}
 
 fn opposite(d: Direction) -> Direction {
     match d {

@@ -11,9 +11,9 @@ use vpcsim_model::{
     EndpointState, EndpointTarget, EniIdx, INTERNET_ROUTER_MAC, InterfaceEndpointIdx, LoadBalancerIdx, Protocol,
 };
 
-use super::cx::{Cx, Hop, Next, drop};
-use crate::state::endpoints::{self, EndpointFlow};
-use crate::trace::{Component, DropReason, Step};
+use super::cx::{Cx, Hop, Next, Rewrite, drop};
+use crate::state::endpoints::EndpointFlow;
+use crate::trace::{Component, DropReason};
 use crate::wire::packet::Meta;
 
 impl Cx<'_> {
@@ -64,10 +64,7 @@ impl Cx<'_> {
                         .ok_or(drop(DropReason::NotReachableVia, at))?,
                 };
                 self.fits(meta, t.eni(front).mtu, at)?;
-                let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-                self.rewrite(meta, (via, port), far);
-                let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-                self.trace.record(|| Step::Rewritten { at, before, after });
+                self.rewrite_traced(meta, Rewrite::Ends { at, src: (via, port), dst: far });
                 Ok(Next::Deliver { to: front, src_mac: INTERNET_ROUTER_MAC })
             }
             EndpointTarget::EndpointService(es) => {
@@ -108,10 +105,7 @@ impl Cx<'_> {
                     }
                 };
                 // The provider's target sees the node's private address.
-                let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-                self.rewrite(meta, (node_ip, port), far);
-                let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-                self.trace.record(|| Step::Rewritten { at: lb_at, before, after });
+                self.rewrite_traced(meta, Rewrite::Ends { at: lb_at, src: (node_ip, port), dst: far });
                 let Some(subnet) = t.eni(node).subnet() else {
                     return Err(drop(DropReason::NoTarget, lb_at));
                 };
@@ -136,9 +130,8 @@ impl Cx<'_> {
             local: (meta.dst, meta.dst_port),
             via,
             node,
-            expires: self.now + endpoints::FLOW_IDLE,
         };
-        self.endpoints.allocate((eni, meta.proto, meta.src, meta.src_port, meta.dst_port), far, flow)
+        self.endpoints.allocate((eni, meta.proto, meta.src, meta.src_port, meta.dst_port), far, flow, self.now)
     }
 
     /// A service's reply through an interface endpoint: rewritten back, then
@@ -150,10 +143,7 @@ impl Cx<'_> {
         if self.endpoints.states[flow.endpoint.index()] != EndpointState::Available {
             return Err(drop(DropReason::EndpointNotAvailable, at));
         }
-        let before = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-        self.rewrite(meta, flow.local, flow.client);
-        let after = (meta.src, meta.src_port, meta.dst, meta.dst_port);
-        self.trace.record(|| Step::Rewritten { at, before, after });
+        self.rewrite_traced(meta, Rewrite::Ends { at, src: flow.local, dst: flow.client });
         let Some(subnet) = t.eni(flow.eni).subnet() else {
             return Err(drop(DropReason::NoDestination, at));
         };

@@ -35,9 +35,9 @@ use vpcsim_model::{
     NatGatewayIdx, PeeringIdx, Protocol, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx,
 };
 
-use super::cx::{Cx, Hop, Next, drop};
+use super::cx::{Cx, Hop, Next, Rewrite, drop};
 use crate::state::addresses::InternetOwner;
-use crate::state::flows::{GATEWAY_FLOW_IDLE, GatewayFlow};
+use crate::state::flows::GatewayFlow;
 use crate::state::nat::{Destination, PORTS_PER_DESTINATION};
 use crate::trace::{Component, Direction, DropReason, Step};
 use crate::wire::packet::{self, Meta, Side};
@@ -73,13 +73,7 @@ impl Cx<'_> {
     /// A service's reply to a flow a gateway endpoint carried, if it is one.
     fn gateway_flow_back(&mut self, meta: &Meta) -> Option<GatewayFlow> {
         let key = (meta.proto, meta.src, meta.src_port, meta.dst, meta.dst_port);
-        let flow = self.gateway_flows.get_mut(&key)?;
-        if flow.expires <= self.now {
-            self.gateway_flows.remove(&key);
-            return None;
-        }
-        flow.expires = self.now + GATEWAY_FLOW_IDLE;
-        Some(*flow)
+        self.gateway_flows.touch_or_forget(key, self.now).copied()
     }
 
     /// Out of a VPC through its internet gateway: private IPv4 source to its
@@ -89,20 +83,15 @@ impl Cx<'_> {
         self.cross(Component::InternetGateway(igw));
         self.fits(meta, INTERNET_GATEWAY_MTU, Component::InternetGateway(igw))?;
         let vpc = t.internet_gateway(igw).vpc;
-        if let IpAddr::V4(private) = meta.src {
+        if meta.src.is_ipv4() {
             let public = self
                 .addresses
                 .vpc
                 .get(&(vpc, meta.src))
                 .and_then(|&e| t.eni(e).public_ip)
                 .ok_or(drop(DropReason::NoPublicIp, Component::InternetGateway(igw)))?;
-            packet::rewrite_ipv4(self.out, meta, Side::Source, public);
-            self.trace.record(|| Step::Translated {
-                at: Component::InternetGateway(igw),
-                side: Side::Source,
-                from: private.into(),
-                to: public.into(),
-            });
+            let at = Component::InternetGateway(igw);
+            self.rewrite_traced(meta, Rewrite::Address { at, side: Side::Source, to: public });
         }
         Ok(Next::Internet)
     }
@@ -146,17 +135,11 @@ impl Cx<'_> {
         let at = Component::InternetGateway(igw);
         self.cross(at);
         self.fits(meta, INTERNET_GATEWAY_MTU, at)?;
-        if let IpAddr::V4(public) = meta.dst
+        if meta.dst.is_ipv4()
             && let Some(InternetOwner::PublicIp(owner, _)) = self.addresses.internet.get(&meta.dst).copied()
         {
             let private = t.eni(owner).ipv4;
-            packet::rewrite_ipv4(self.out, meta, Side::Destination, private);
-            self.trace.record(|| Step::Translated {
-                at,
-                side: Side::Destination,
-                from: public.into(),
-                to: private.into(),
-            });
+            self.rewrite_traced(meta, Rewrite::Address { at, side: Side::Destination, to: private });
         }
         self.hop(meta, at)?;
         Ok(Next::EnterVpc { gateway: at, vpc, edge: t.internet_gateway(igw).route_table })
@@ -226,7 +209,7 @@ impl Cx<'_> {
         };
         self.fits(meta, t.eni(to).mtu, at)?;
         let key = (meta.proto, meta.dst, meta.dst_port, meta.src, meta.src_port);
-        self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc, expires: self.now + GATEWAY_FLOW_IDLE });
+        self.gateway_flows.insert(key, GatewayFlow { endpoint: ep, vpc }, self.now);
         Ok(Next::Deliver { to, src_mac: INTERNET_ROUTER_MAC })
     }
 
@@ -265,17 +248,7 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NatPortExhausted, at));
         };
-        packet::rewrite_ipv4(self.out, meta, Side::Source, nat_ip);
-        packet::rewrite_port(self.out, meta, Side::Source, port);
-        let remote = (meta.dst, meta.dst_port);
-        self.trace.record(|| Step::NatTranslated {
-            nat: n,
-            side: Side::Source,
-            proto: meta.proto,
-            from: inside,
-            to: (IpAddr::V4(nat_ip), port),
-            remote,
-        });
+        self.rewrite_traced(meta, Rewrite::Nat { nat: n, side: Side::Source, to: (nat_ip, port) });
         self.natted = true;
         Ok(Next::RouteFrom(nat.subnet))
     }
@@ -310,18 +283,7 @@ impl Cx<'_> {
             });
             return Err(drop(DropReason::NoSession, at));
         };
-        let from_addr = (meta.dst, meta.dst_port);
-        let remote = (meta.src, meta.src_port);
-        packet::rewrite_ipv4(self.out, meta, Side::Destination, inside);
-        packet::rewrite_port(self.out, meta, Side::Destination, inside_port);
-        self.trace.record(|| Step::NatTranslated {
-            nat: n,
-            side: Side::Destination,
-            proto: meta.proto,
-            from: from_addr,
-            to: (IpAddr::V4(inside), inside_port),
-            remote,
-        });
+        self.rewrite_traced(meta, Rewrite::Nat { nat: n, side: Side::Destination, to: (inside, inside_port) });
         self.natted = true;
         // The NAT gateway's ENI sends it on: the frame comes from its MAC.
         let mac = t.eni(nat.eni).mac;

@@ -15,6 +15,8 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use vpcsim_model::{EndpointState, EniIdx, HostIdx, InterfaceEndpointIdx, LoadBalancerIdx, Topology};
 
+use super::expiring::ExpiringTable;
+
 /// How long an idle translated flow is remembered (PrivateLink's idle timeout).
 pub const FLOW_IDLE: Duration = Duration::from_secs(350);
 /// Ports the endpoint allocates on the service side.
@@ -34,7 +36,6 @@ pub struct EndpointFlow {
     pub via: IpAddr,
     /// For endpoint services: the load balancer and its node.
     pub node: Option<(LoadBalancerIdx, EniIdx)>,
-    pub expires: Duration,
 }
 
 /// (protocol, service address, service port, allocated port).
@@ -43,11 +44,14 @@ pub type ServiceSideKey = (u8, IpAddr, u16, u16);
 pub type ClientSideKey = (EniIdx, u8, IpAddr, u16, u16);
 
 /// The endpoints' states and translated flows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Endpoints {
     pub states: Vec<EndpointState>,
-    pub by_service: FxHashMap<ServiceSideKey, EndpointFlow>,
-    /// The allocated port and the far side (service or target) of each client flow.
+    /// The translated flows, forgotten after [`FLOW_IDLE`] idle. An expired
+    /// flow stays (with its client-side entry) until its port is reused.
+    pub by_service: ExpiringTable<ServiceSideKey, EndpointFlow>,
+    /// The allocated port and the far side (service or target) of each client
+    /// flow: an index into `by_service`, which holds the deadlines.
     pub by_client: FxHashMap<ClientSideKey, (u16, (IpAddr, u16))>,
     next_port: u16,
     /// Load balancer targets that fail their health checks.
@@ -60,7 +64,7 @@ impl Endpoints {
     pub fn new(t: &Topology) -> Endpoints {
         Endpoints {
             states: t.interface_endpoints.iter().map(|e| e.state).collect(),
-            by_service: FxHashMap::default(),
+            by_service: ExpiringTable::new(FLOW_IDLE),
             by_client: FxHashMap::default(),
             next_port: FIRST_PORT,
             targets_down: Default::default(),
@@ -71,25 +75,26 @@ impl Endpoints {
     /// The port and far side of a client flow already translated, refreshed.
     pub fn existing(&mut self, client: ClientSideKey, now: Duration) -> Option<(u16, (IpAddr, u16))> {
         let &(port, far) = self.by_client.get(&client)?;
-        let flow = self.by_service.get_mut(&(client.1, far.0, far.1, port))?;
-        if flow.expires <= now {
-            return None;
-        }
-        flow.expires = now + FLOW_IDLE;
+        self.by_service.touch(&(client.1, far.0, far.1, port), now)?;
         Some((port, far))
     }
 
     /// A new service-side port for a client flow toward `far`. `None` when
     /// every port toward that address and port is taken.
-    pub fn allocate(&mut self, client: ClientSideKey, far: (IpAddr, u16), flow: EndpointFlow) -> Option<u16> {
-        let now = flow.expires - FLOW_IDLE;
+    pub fn allocate(
+        &mut self,
+        client: ClientSideKey,
+        far: (IpAddr, u16),
+        flow: EndpointFlow,
+        now: Duration,
+    ) -> Option<u16> {
         let span = u32::from(u16::MAX - FIRST_PORT) + 1;
         for _ in 0..span {
             let p = self.next_port;
             self.next_port = if p == u16::MAX { FIRST_PORT } else { p + 1 };
             let key = (client.1, far.0, far.1, p);
-            if self.by_service.get(&key).is_none_or(|old| old.expires <= now) {
-                if let Some(old) = self.by_service.insert(key, flow) {
+            if self.by_service.get_live(&key, now).is_none() {
+                if let Some(old) = self.by_service.insert(key, flow, now) {
                     self.by_client.remove(&(old.eni, client.1, old.client.0, old.client.1, old.local.1));
                 }
                 self.by_client.insert(client, (p, far));
@@ -101,11 +106,6 @@ impl Endpoints {
 
     /// The flow a service's packet (from `service`, to `port`) belongs to.
     pub fn flow_back(&mut self, proto: u8, service: (IpAddr, u16), port: u16, now: Duration) -> Option<EndpointFlow> {
-        let flow = self.by_service.get_mut(&(proto, service.0, service.1, port))?;
-        if flow.expires <= now {
-            return None;
-        }
-        flow.expires = now + FLOW_IDLE;
-        Some(*flow)
+        self.by_service.touch(&(proto, service.0, service.1, port), now).copied()
     }
 }

@@ -18,6 +18,8 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use vpcsim_model::NatGatewayIdx;
 
+use super::expiring::ExpiringTable;
+
 /// A NAT gateway forgets a connection idle this long.
 pub const NAT_IDLE_TIMEOUT: Duration = Duration::from_secs(350);
 /// AWS's limit of simultaneous connections to one destination, per address.
@@ -37,13 +39,6 @@ pub struct Destination {
     pub port: u16,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Session {
-    /// The inside address and port (or echo identifier) the connection came from.
-    inside: (IpAddr, u16),
-    expires: Duration,
-}
-
 #[derive(Clone, Copy, Debug, Default)]
 struct PerDestination {
     /// Sessions held (some may have expired but not yet been swept).
@@ -57,8 +52,10 @@ struct PerDestination {
 pub struct NatTable {
     /// (destination, inside address, inside port) → the NAT gateway's port.
     out: FxHashMap<(Destination, IpAddr, u16), u16>,
-    /// (destination, the NAT gateway's port) → the session.
-    back: FxHashMap<(Destination, u16), Session>,
+    /// (destination, the NAT gateway's port) → the session: the inside
+    /// address and port (or echo identifier) the connection came from,
+    /// forgotten after [`NAT_IDLE_TIMEOUT`] idle.
+    back: ExpiringTable<(Destination, u16), (IpAddr, u16)>,
     per_destination: FxHashMap<Destination, PerDestination>,
     limit: u32,
     capacity: usize,
@@ -77,7 +74,7 @@ impl NatTable {
         let ports = u32::from(u16::MAX - FIRST_PORT) + 1;
         NatTable {
             out: FxHashMap::default(),
-            back: FxHashMap::default(),
+            back: ExpiringTable::new(NAT_IDLE_TIMEOUT),
             per_destination: FxHashMap::default(),
             limit: limit.clamp(1, ports),
             capacity: capacity.max(1),
@@ -104,11 +101,8 @@ impl NatTable {
     /// port is left for that destination (or the table is full).
     pub fn outbound(&mut self, dest: Destination, inside: (IpAddr, u16), now: Duration) -> Option<u16> {
         if let Some(&port) = self.out.get(&(dest, inside.0, inside.1)) {
-            match self.back.get_mut(&(dest, port)) {
-                Some(s) if s.expires > now && s.inside == inside => {
-                    s.expires = now + NAT_IDLE_TIMEOUT;
-                    return Some(port);
-                }
+            match self.back.touch(&(dest, port), now) {
+                Some(s) if *s == inside => return Some(port),
                 _ => self.remove(dest, port),
             }
         }
@@ -123,20 +117,19 @@ impl NatTable {
         let start = self.per_destination.get(&dest).map_or(FIRST_PORT, |d| d.next.max(FIRST_PORT));
         let mut port = start;
         loop {
-            match self.back.get(&(dest, port)) {
-                None => break,
-                Some(s) if s.expires <= now => {
-                    self.remove(dest, port);
-                    break;
-                }
-                Some(_) => {}
+            if !self.back.contains_key(&(dest, port)) {
+                break;
+            }
+            if self.back.get_live(&(dest, port), now).is_none() {
+                self.remove(dest, port);
+                break;
             }
             port = if port == u16::MAX { FIRST_PORT } else { port + 1 };
             if port == start {
                 return None;
             }
         }
-        self.back.insert((dest, port), Session { inside, expires: now + NAT_IDLE_TIMEOUT });
+        self.back.insert((dest, port), inside, now);
         self.out.insert((dest, inside.0, inside.1), port);
         let d = self.per_destination.entry(dest).or_default();
         d.held += 1;
@@ -147,37 +140,38 @@ impl NatTable {
     /// The inside address and port of the session that uses `port` towards
     /// `dest`, if it lives (kept alive).
     pub fn inbound(&mut self, dest: Destination, port: u16, now: Duration) -> Option<(IpAddr, u16)> {
-        match self.back.get_mut(&(dest, port)) {
-            Some(s) if s.expires > now => {
-                s.expires = now + NAT_IDLE_TIMEOUT;
-                Some(s.inside)
-            }
-            Some(_) => {
-                self.remove(dest, port);
-                None
-            }
-            None => None,
+        let inside = self.back.touch(&(dest, port), now).copied();
+        if inside.is_none() {
+            self.remove(dest, port);
         }
+        inside
     }
 
     fn remove(&mut self, dest: Destination, port: u16) {
-        if let Some(s) = self.back.remove(&(dest, port)) {
-            self.out.remove(&(dest, s.inside.0, s.inside.1));
-            if let Some(d) = self.per_destination.get_mut(&dest) {
-                d.held = d.held.saturating_sub(1);
-            }
+        if let Some(inside) = self.back.remove(&(dest, port)) {
+            forget(&mut self.out, &mut self.per_destination, dest, inside);
         }
     }
 
-    /// Forgets every idle session.
+    /// Forgets every idle session (at once when none can have expired).
     fn sweep(&mut self, now: Duration) {
-        let mut idle: Vec<(Destination, u16)> =
-            self.back.iter().filter(|(_, s)| s.expires <= now).map(|(k, _)| *k).collect();
-        // The order does not change the result, but keep it total anyway.
-        idle.sort_by_key(|(d, p)| (d.nat, d.proto, d.ip, d.port, *p));
-        for (dest, port) in idle {
-            self.remove(dest, port);
-        }
+        let (out, per_destination) = (&mut self.out, &mut self.per_destination);
+        // The order of the removals does not change the result.
+        self.back.sweep(now, |&(dest, _), &inside| forget(out, per_destination, dest, inside));
+    }
+}
+
+/// What a session leaves on top of the table once it is gone: its inside
+/// end's entry, its count against the destination's limit.
+fn forget(
+    out: &mut FxHashMap<(Destination, IpAddr, u16), u16>,
+    per_destination: &mut FxHashMap<Destination, PerDestination>,
+    dest: Destination,
+    inside: (IpAddr, u16),
+) {
+    out.remove(&(dest, inside.0, inside.1));
+    if let Some(d) = per_destination.get_mut(&dest) {
+        d.held = d.held.saturating_sub(1);
     }
 }
 
