@@ -56,6 +56,7 @@ pub enum EndpointKind {
 pub struct Service {
     /// The short name: `s3`, `kms`, `ecr.api`.
     pub name: &'static str,
+    /// The AWS Region the service is in, such as `us-east-1`.
     pub region: String,
     /// The endpoint kinds the service supports, gateway first when it has one.
     pub endpoint_kinds: &'static [EndpointKind],

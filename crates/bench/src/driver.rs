@@ -29,6 +29,7 @@ use crate::frames;
 pub struct Config {
     /// Timed packets, both directions together.
     pub packets: u64,
+    /// Worker threads, each with a fabric of its own (a connection-tracking shard).
     pub workers: usize,
     /// Flows per pair of hosts (IPv4, and IPv6 for every other flow when both
     /// hosts have IPv6 addresses).
@@ -61,15 +62,21 @@ const NOW: Duration = Duration::from_secs(1);
 /// What a run measured.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// Hosts in the topology.
     pub hosts: usize,
+    /// Pairs of hosts in one subnet that traffic was sent between.
     pub pairs: usize,
+    /// Established flows driven, all pairs together.
     pub flows: usize,
+    /// Worker threads that ran.
     pub workers: usize,
+    /// Timed packets, both directions together.
     pub packets: u64,
     /// From the first timed packet sent to the last one processed.
     pub elapsed: Duration,
     /// Per worker: time spent inside `Fabric::process`.
     pub busy: Vec<Duration>,
+    /// Packets the fabric delivered to an ENI.
     pub delivered: u64,
     /// Drops by reason (only reasons seen), in `DropReason::ALL` order.
     pub dropped: Vec<(DropReason, u64)>,
@@ -78,6 +85,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// Packets per wall-clock second, all workers together.
     pub fn packets_per_second(&self) -> f64 {
         self.packets as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -92,6 +100,7 @@ impl Report {
         self.busy.iter().map(|b| b.as_nanos() as f64).sum::<f64>() / self.packets.max(1) as f64
     }
 
+    /// Packets dropped, all reasons together.
     pub fn total_dropped(&self) -> u64 {
         self.dropped.iter().map(|(_, n)| n).sum()
     }

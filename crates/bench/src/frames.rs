@@ -36,7 +36,7 @@ pub fn tcp(
 }
 
 /// Where the TCP ports of a frame built by [`tcp`] start (no VLAN, no IP options).
-pub fn tcp_ports_offset(frame: &[u8]) -> usize {
+pub(crate) fn tcp_ports_offset(frame: &[u8]) -> usize {
     match u16::from_be_bytes([frame[12], frame[13]]) {
         0x86dd => 14 + 40,
         _ => 14 + usize::from(frame[14] & 0x0f) * 4,

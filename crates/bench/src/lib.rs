@@ -8,8 +8,11 @@
 //! Architecture invariant: nothing here decides whether a packet passes; every
 //! frame goes through `Fabric::process`.
 
-pub mod driver;
+mod driver;
+// The criterion benches and the crate's tests build their inputs from these.
+#[doc(hidden)]
 pub mod frames;
+#[doc(hidden)]
 pub mod shapes;
 
 pub use driver::{BenchError, Config, MAX_FLOWS, MAX_WORKERS, Report, run};

@@ -124,7 +124,12 @@ pub enum Answer {
     /// Addresses of the name. Only those of the asked type are sent (A from
     /// `v4`, AAAA from `v6`); none of that type means NOERROR with no answer
     /// ("NODATA"): the name exists but has no record of that type.
-    Addresses { v4: Vec<Ipv4Addr>, v6: Vec<Ipv6Addr> },
+    Addresses {
+        /// The name's IPv4 addresses (A records).
+        v4: Vec<Ipv4Addr>,
+        /// The name's IPv6 addresses (AAAA records).
+        v6: Vec<Ipv6Addr>,
+    },
     /// The name does not exist: NXDOMAIN.
     NxDomain,
 }

@@ -10,13 +10,16 @@ use crate::sim::SimConfig;
 
 /// One expectation, checked.
 pub struct ExpectationReport {
+    /// The expectation's `name` in the scenario.
     pub name: String,
     /// What did not match; empty when the expectation passed.
     pub mismatches: Vec<String>,
+    /// The probe that was run for it, and what it found.
     pub outcome: ProbeOutcome,
 }
 
 impl ExpectationReport {
+    /// Whether the probe found what the expectation says.
     pub fn passed(&self) -> bool {
         self.mismatches.is_empty()
     }
@@ -27,6 +30,7 @@ pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationRepo
     topology.expectations.iter().map(|e| check_one(topology, e, config)).collect()
 }
 
+/// Checks one expectation in a simulation of its own.
 pub fn check_one(topology: &Arc<Topology>, e: &Expectation, config: SimConfig) -> ExpectationReport {
     let outcome = run_probe(Arc::clone(topology), &ProbeSpec::from(e), config);
     let mismatches = compare(e, &outcome);
@@ -41,7 +45,7 @@ fn leg_name(l: Leg) -> &'static str {
 }
 
 /// Every way the outcome differs from the expectation.
-pub fn compare(e: &Expectation, o: &ProbeOutcome) -> Vec<String> {
+pub(crate) fn compare(e: &Expectation, o: &ProbeOutcome) -> Vec<String> {
     let t = &o.topology;
     let mut m = Vec::new();
     if e.result != o.result {

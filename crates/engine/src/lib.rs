@@ -11,12 +11,12 @@
 //! Architecture invariant: nothing here decides whether a packet passes; the
 //! fabric does. The engine only moves frames and time.
 
-pub mod check;
+mod check;
 pub mod pcap;
-pub mod probe;
-pub mod run;
-pub mod services;
-pub mod sim;
+mod probe;
+mod run;
+mod services;
+mod sim;
 
 pub use check::{ExpectationReport, check, check_one};
 pub use probe::{ObservedDrop, ProbeOutcome, ProbeSpec, legs, run_probe};

@@ -35,6 +35,7 @@ impl Default for Capture {
 }
 
 impl Capture {
+    /// An empty capture: the pcap file header (Ethernet, microseconds), no frames.
     pub fn new() -> Capture {
         let mut bytes = Vec::with_capacity(4096);
         bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes()); // magic: microsecond timestamps
@@ -60,14 +61,17 @@ impl Capture {
         self.frames += 1;
     }
 
+    /// Frames appended so far.
     pub fn frames(&self) -> u64 {
         self.frames
     }
 
+    /// The whole pcap file: header and records.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// Writes the pcap file to `w`.
     pub fn write_to(&self, mut w: impl Write) -> io::Result<()> {
         w.write_all(&self.bytes)
     }

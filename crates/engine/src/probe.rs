@@ -22,12 +22,17 @@ use vpcsim_model::limits::sim_add;
 /// What to try.
 #[derive(Clone, Debug)]
 pub struct ProbeSpec {
+    /// The host that sends the probe.
     pub from: HostIdx,
+    /// An address, a host or a DNS name the probe goes to.
     pub to: Destination,
     /// Tcp, Udp, Icmp or Icmpv6.
     pub proto: Protocol,
+    /// TCP or UDP destination port; `None` for ICMP.
     pub port: Option<u16>,
+    /// Simulated time at which the probe starts.
     pub at: Duration,
+    /// How long the probe waits for an answer before it counts as timed out.
     pub timeout: Duration,
     /// UDP: the payload size (default: a short probe message).
     pub size: Option<usize>,
@@ -51,7 +56,7 @@ impl From<&Expectation> for ProbeSpec {
 }
 
 /// Why `from` cannot send to `dest` at all, if it cannot.
-pub fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<DropReason> {
+pub(crate) fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<DropReason> {
     let not_unicast = match dest {
         IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
         IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.to_ipv4_mapped().is_some(),
@@ -72,17 +77,23 @@ pub fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<DropReaso
 pub struct ObservedDrop {
     /// A data-plane drop reason, or one of the probe's own.
     pub reason: DropReason,
+    /// The component that dropped it, when the trace names one.
     pub at: Option<Component>,
+    /// The way the dropped packet was going: out to the destination or back.
     pub leg: Leg,
 }
 
 /// What a probe found.
 pub struct ProbeOutcome {
+    /// The topology the probe ran in.
     pub topology: Arc<Topology>,
+    /// What was tried.
     pub spec: ProbeSpec,
     /// The address the probe went to; `None` when the name did not resolve.
     pub dest: Option<IpAddr>,
+    /// Reachable, refused, dropped or timed out.
     pub result: ExpectedResult,
+    /// The first drop met, if any.
     pub drop: Option<ObservedDrop>,
     /// Components the forward leg crossed, in order (the one that dropped it
     /// included).
@@ -382,7 +393,7 @@ impl ProbeOutcome {
 }
 
 /// "0s", "1.5s", "0.0001s": simulated time for people.
-pub fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     let s = format!("{:.6}", d.as_secs_f64());
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}s")

@@ -16,21 +16,26 @@ use crate::probe::{resolve, unsendable};
 use crate::sim::{Sim, SimConfig};
 
 /// How long one request of a flow may take before it counts as failed.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 /// What a TCP flow sends once connected.
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: vpcsim\r\n\r\n";
 
 /// What happened to one flow.
 #[derive(Clone, Debug, Default)]
 pub struct FlowReport {
+    /// The flow's label in the scenario.
     pub label: String,
+    /// Requests started (TCP connections, UDP datagrams, pings).
     pub requests: u32,
     /// TCP: connections made; UDP and ICMP: replies.
     pub succeeded: u32,
     /// TCP: answered by a RST.
     pub refused: u32,
+    /// TCP: connections not made in time; UDP and ICMP: no reply in time.
     pub failed: u32,
+    /// Payload bytes the client sent.
     pub bytes_sent: u64,
+    /// Payload bytes the client received.
     pub bytes_received: u64,
     /// Frames of this flow dropped, by reason.
     pub drops: BTreeMap<String, u64>,
@@ -39,12 +44,17 @@ pub struct FlowReport {
 /// Frames that crossed or were dropped at one component.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ComponentReport {
+    /// Frames the component passed on.
     pub forwarded: u64,
+    /// Frames the component dropped.
     pub dropped: u64,
 }
 
+/// What `vpcsim run` found: every flow, every component, and the simulation it ran.
 pub struct RunReport {
+    /// The topology the flows ran in.
     pub topology: Arc<Topology>,
+    /// One report per flow, in file order.
     pub flows: Vec<FlowReport>,
     /// By component id.
     pub components: BTreeMap<String, ComponentReport>,
@@ -53,7 +63,9 @@ pub struct RunReport {
     /// Frames past `SimConfig::max_records`, not recorded: the per-flow drops and
     /// the component counts leave them out.
     pub truncated: u64,
+    /// Simulated time at which the run stopped.
     pub ended_at: Duration,
+    /// The simulation as it ended (records, captures, timeline).
     pub sim: Sim,
 }
 

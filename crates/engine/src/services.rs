@@ -19,7 +19,7 @@
 use vpcsim_model::Request;
 
 /// The request bytes a client sends.
-pub fn request_bytes(host: &str, principal: &str, r: &Request) -> Vec<u8> {
+pub(crate) fn request_bytes(host: &str, principal: &str, r: &Request) -> Vec<u8> {
     format!(
         "POST / HTTP/1.1\r\nHost: {host}\r\nx-vpcsim-principal: {principal}\r\nx-vpcsim-action: {}\r\nx-vpcsim-resource: {}\r\nContent-Length: 0\r\n\r\n",
         r.action, r.resource
@@ -29,14 +29,14 @@ pub fn request_bytes(host: &str, principal: &str, r: &Request) -> Vec<u8> {
 
 /// What a request asks, read from its headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceRequest {
+pub(crate) struct ServiceRequest {
     pub principal: String,
     pub action: String,
     pub resource: String,
 }
 
 /// Reads a request's header block; `None` when it lacks one of the three headers.
-pub fn parse_request(bytes: &[u8]) -> Option<ServiceRequest> {
+pub(crate) fn parse_request(bytes: &[u8]) -> Option<ServiceRequest> {
     let text = std::str::from_utf8(bytes).ok()?;
     let mut lines = text.split("\r\n");
     let request_line = lines.next()?;
@@ -58,7 +58,7 @@ pub fn parse_request(bytes: &[u8]) -> Option<ServiceRequest> {
 }
 
 /// An answer: status line and headers, no body.
-pub fn response(status: u16, service: &str, via: Option<&str>, reason: Option<&str>) -> Vec<u8> {
+pub(crate) fn response(status: u16, service: &str, via: Option<&str>, reason: Option<&str>) -> Vec<u8> {
     let text = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -77,7 +77,7 @@ pub fn response(status: u16, service: &str, via: Option<&str>, reason: Option<&s
 }
 
 /// The status code of a complete answer's status line, once it has arrived.
-pub fn status_code(bytes: &[u8]) -> Option<u16> {
+pub(crate) fn status_code(bytes: &[u8]) -> Option<u16> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&bytes[..end]).ok()?;
     head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()

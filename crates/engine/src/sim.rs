@@ -23,14 +23,15 @@ use crate::pcap::Capture;
 use crate::services;
 
 /// The default latency of one pass through the fabric.
-pub const DEFAULT_HOP_LATENCY: Duration = Duration::from_micros(100);
+pub(crate) const DEFAULT_HOP_LATENCY: Duration = Duration::from_micros(100);
 
 /// Frames one simulation keeps a record of (with its trace). Past it frames
 /// are still simulated and counted in [`Sim::truncated`], not kept: a stack
 /// retransmitting for an hour must not fill memory. A record with its trace
 /// is a few hundred bytes, so this is tens of megabytes at most.
-pub const MAX_RECORDS: usize = 100_000;
+pub(crate) const MAX_RECORDS: usize = 100_000;
 
+/// How a simulation runs: hop latency, what is recorded and captured.
 #[derive(Clone, Copy, Debug)]
 pub struct SimConfig {
     /// Time from a host sending a frame to its arrival.
@@ -52,14 +53,17 @@ impl Default for SimConfig {
 /// One frame's pass through the fabric.
 #[derive(Clone, Debug)]
 pub struct Record {
+    /// Simulated time at which the frame entered the fabric.
     pub time: Duration,
     /// The ENI that sent it.
     pub from: EniIdx,
+    /// What the data plane did with it: delivered, answered or dropped.
     pub verdict: Verdict,
     /// What the frame was, if it was IP.
     pub packet: Option<Meta>,
     /// The frame as delivered (after translation), if it was delivered.
     pub delivered: Option<Meta>,
+    /// The data plane's trace of the frame: routes, rules, gateways crossed.
     pub steps: Vec<Step>,
 }
 
@@ -76,8 +80,11 @@ impl Record {
 /// A pcap segment: each subnet, the internet, each on-premises network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Segment {
+    /// A subnet of a VPC.
     Subnet(vpcsim_model::SubnetIdx),
+    /// The internet beyond the internet gateways.
     Internet,
+    /// An on-premises network behind a VPN connection.
     OnPrem(vpcsim_model::OnPremIdx),
 }
 
@@ -131,6 +138,7 @@ impl Ord for Scheduled {
 /// A running simulation of one topology.
 pub struct Sim {
     topology: Arc<Topology>,
+    /// The data plane every frame goes through.
     pub fabric: Fabric,
     hosts: Vec<VirtualHost>,
     /// The host owning each ENI.
@@ -141,6 +149,7 @@ pub struct Sim {
     seq: u64,
     now: Duration,
     config: SimConfig,
+    /// Every frame that entered the fabric, up to `SimConfig::max_records`.
     pub records: Vec<Record>,
     /// Frames not recorded because `records` was full (`max_records`).
     pub truncated: u64,
@@ -154,6 +163,7 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// A simulation at time zero: a fabric, one host per scenario host, its events queued.
     pub fn new(topology: Arc<Topology>, mut config: SimConfig) -> Sim {
         if let Some(latency) = topology.hop_latency {
             config.hop_latency = latency;
@@ -203,10 +213,12 @@ impl Sim {
         sim
     }
 
+    /// The topology being simulated.
     pub fn topology(&self) -> &Arc<Topology> {
         &self.topology
     }
 
+    /// The current simulated time.
     pub fn now(&self) -> Duration {
         self.now
     }
@@ -216,6 +228,7 @@ impl Sim {
         self.config.hop_latency
     }
 
+    /// The virtual host of a scenario host.
     pub fn host(&self, h: HostIdx) -> &VirtualHost {
         &self.hosts[h.index()]
     }

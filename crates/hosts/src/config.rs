@@ -16,6 +16,7 @@ pub const DEFAULT_MTU: usize = 1500;
 pub struct HostConfig {
     /// For diagnostics only.
     pub name: String,
+    /// The MAC address of the host's ENI.
     pub mac: [u8; 6],
     /// Address, prefix length, default gateway. The address `0.0.0.0` means
     /// "no IPv4" (an IPv6-only internet host): no IPv4 address or route is set.

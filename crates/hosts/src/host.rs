@@ -56,8 +56,11 @@ pub enum ProbeStatus {
 pub struct AppRequest {
     /// Pass to `respond`.
     pub conn: u64,
+    /// The local address and port the request arrived at.
     pub local: (IpAddr, u16),
+    /// The client's address and port.
     pub remote: (IpAddr, u16),
+    /// The request's bytes as received.
     pub bytes: Vec<u8>,
 }
 

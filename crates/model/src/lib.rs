@@ -810,4 +810,9 @@ pub const INTER_REGION_PEERING_MTU: u16 = 8500;
 pub const INTERNET_ROUTER_MAC: [u8; 6] = [0x02, 0x02, 0, 0, 0, 1];
 
 mod transit;
-pub use transit::*;
+pub use transit::{
+    DnsRecord, DnsRecordData, DnsZone, DnsZoneIdx, OnPrem, OnPremIdx, TRANSIT_GATEWAY_MTU, TgwAttachment,
+    TgwAttachmentIdx, TgwAttachmentKind, TgwRoute, TgwRouteOrigin, TgwRouteTable, TgwRouteTableIdx, TgwRouteTarget,
+    TransitGateway, TransitGatewayIdx, VPN_MTU, VpnConnection, VpnConnectionIdx, VpnGateway, VpnGatewayIdx, VpnKind,
+    VpnTerminal, onprem_router_mac,
+};

@@ -33,7 +33,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// What the value is, for messages ("found a number").
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",

@@ -63,14 +63,18 @@ pub struct Policy {
 /// The policy language version (`Version`); `2008-10-17` when omitted, as in IAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
+    /// The original policy language version, `2008-10-17`.
     V2008_10_17,
+    /// The current policy language version, `2012-10-17`.
     V2012_10_17,
 }
 
 /// Whether a statement allows or denies what it matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// The statement allows what it matches.
     Allow,
+    /// The statement denies what it matches; an explicit deny wins over any allow.
     Deny,
 }
 
@@ -148,9 +152,15 @@ pub struct Request<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// No `Deny` matched and this `Allow` statement (the first that matched) did.
-    Allow { statement: usize },
+    Allow {
+        /// The index of the deciding statement.
+        statement: usize,
+    },
     /// This `Deny` statement (the first that matched) denies the request.
-    ExplicitDeny { statement: usize },
+    ExplicitDeny {
+        /// The index of the deciding statement.
+        statement: usize,
+    },
     /// No statement matched.
     ImplicitDeny,
 }
@@ -177,6 +187,7 @@ pub struct PolicyError {
     pub line: usize,
     /// 1-based column, counted in characters.
     pub column: usize,
+    /// What is wrong there.
     pub message: String,
 }
 

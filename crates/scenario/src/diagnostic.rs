@@ -16,11 +16,13 @@ use std::ops::Range;
 /// One located error in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The scenario or policy file, as named in the scenario.
     pub file: String,
     /// 1-based; 0 when the error is about the whole file (it could not be read).
     pub line: usize,
     /// 1-based, counted in characters; 0 with `line` 0.
     pub column: usize,
+    /// What is wrong, in one sentence.
     pub message: String,
     /// The text of line `line` without its line break, or an excerpt of it
     /// around the column (`…` marks what is left out), control characters
@@ -96,6 +98,7 @@ impl fmt::Display for Diagnostic {
 /// Every error found in a scenario file (never empty when returned as an error).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostics {
+    /// The errors, in the order they were found.
     pub errors: Vec<Diagnostic>,
 }
 

@@ -121,12 +121,19 @@ fn deepest_dotted_key(source: &str) -> std::ops::Range<usize> {
 /// `[[expect]]`.
 #[derive(Clone, Debug, Default)]
 pub struct ProbeArgs {
+    /// The sending host, by name.
     pub from: String,
+    /// The destination: a host, an address or a DNS name.
     pub to: String,
+    /// `tcp`, `udp`, `icmp` or `icmpv6`.
     pub proto: String,
+    /// The destination port (TCP and UDP).
     pub port: Option<i64>,
+    /// When the probe starts, a duration such as `2s`.
     pub at: Option<String>,
+    /// How long the probe waits for an answer, a duration such as `3s`.
     pub timeout: Option<String>,
+    /// UDP: the payload size in bytes.
     pub size: Option<i64>,
     /// A request sent once connected (tcp to an AWS service): action, resource,
     /// and optionally the principal.
