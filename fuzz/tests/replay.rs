@@ -108,3 +108,19 @@ fn simulate_seeds_reach_the_engine() {
     assert_eq!(vpcsim_fuzz::simulate(&seed), 3);
     assert_eq!(vpcsim_fuzz::simulate(b"not a scenario"), 0);
 }
+
+/// The committed simulate corpus is not only loader errors: a good share of
+/// it gets through to probes and runs.
+#[test]
+fn the_simulate_corpus_reaches_the_engine() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/simulate");
+    let (mut inputs, mut simulated, mut probes) = (0, 0, 0);
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let n = vpcsim_fuzz::simulate(&std::fs::read(entry.path()).unwrap());
+        inputs += 1;
+        simulated += usize::from(n > 0);
+        probes += n;
+    }
+    eprintln!("simulate corpus: {inputs} inputs, {simulated} simulated, {probes} probes");
+    assert!(simulated >= 100, "only {simulated} of {inputs} inputs reach the engine");
+}
