@@ -167,10 +167,10 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
     }
     let port = spec.port.unwrap_or(0);
     let probe = sim.with_host(from, |host, now| match spec.proto {
-        Protocol::Tcp => host.tcp_connect(now, dest, port),
+        Protocol::Tcp => host.tcp_connect(dest, port),
         Protocol::Udp => match spec.size {
-            Some(n) => host.udp_probe(now, dest, port, &vec![0x5a; n]),
-            None => host.udp_probe(now, dest, port, b"vpcsim probe"),
+            Some(n) => host.udp_probe(dest, port, &vec![0x5a; n]),
+            None => host.udp_probe(dest, port, b"vpcsim probe"),
         },
         _ => host.ping(now, dest),
     });

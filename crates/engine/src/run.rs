@@ -256,8 +256,8 @@ fn start_next(sim: &mut Sim, f: &mut FlowState, now: Duration) {
     let port = f.flow.port.unwrap_or(0);
     let proto = f.flow.proto;
     let probe = sim.with_host(from, |h, now| match proto {
-        Protocol::Tcp => h.tcp_connect(now, dest, port),
-        Protocol::Udp => h.udp_probe(now, dest, port, REQUEST),
+        Protocol::Tcp => h.tcp_connect(dest, port),
+        Protocol::Udp => h.udp_probe(dest, port, REQUEST),
         _ => h.ping(now, dest),
     });
     if proto == Protocol::Udp {

@@ -298,7 +298,7 @@ impl Sim {
     /// Resolves `name` from host `from` with real DNS queries, running the
     /// simulation until the answer or `deadline`.
     pub fn resolve(&mut self, from: HostIdx, name: &str, ipv6: bool, deadline: Duration) -> Option<IpAddr> {
-        let query = self.with_host(from, |h, now| h.resolve(now, name, ipv6));
+        let query = self.with_host(from, |h, _| h.resolve(name, ipv6));
         self.run_until_or(deadline, |s| s.host(from).probe_status(query) != ProbeStatus::Pending);
         match self.host(from).probe_status(query) {
             ProbeStatus::Resolved(ip) => Some(ip),

@@ -380,7 +380,7 @@ impl VirtualHost {
     /// does: 32768–60999, from the seeded RNG, never one in use. The SYN goes
     /// out at the next poll. A destination smoltcp cannot connect to (port 0,
     /// an unspecified address) makes the probe `Unreachable` at once.
-    pub fn tcp_connect(&mut self, _now: Duration, dst: IpAddr, port: u16) -> ProbeId {
+    pub fn tcp_connect(&mut self, dst: IpAddr, port: u16) -> ProbeId {
         let (ports, released) = (&self.tcp_ports, &self.tcp_quarantined);
         let taken = |p| ports.contains(&p) || released.contains(&p);
         let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, taken) else {
@@ -438,7 +438,7 @@ impl VirtualHost {
     /// Sends one UDP datagram from an ephemeral port; `Replied` when a datagram
     /// comes back to that port from `dst:port`, `Unreachable` when an ICMP
     /// error quoting it comes back.
-    pub fn udp_probe(&mut self, _now: Duration, dst: IpAddr, port: u16, payload: &[u8]) -> ProbeId {
+    pub fn udp_probe(&mut self, dst: IpAddr, port: u16, payload: &[u8]) -> ProbeId {
         let ports = &self.udp_ports;
         let Some(local) = self.rng.pick_free(EPHEMERAL_FIRST, EPHEMERAL_LAST, |p| ports.contains(&p)) else {
             return self.push_failed();
@@ -500,7 +500,7 @@ impl VirtualHost {
     /// Resolves `name` (A, or AAAA when `ipv6`) by asking the host's DNS
     /// server with real queries; `Resolved` with the first address, or
     /// `NxDomain`.
-    pub fn resolve(&mut self, _now: Duration, name: &str, ipv6: bool) -> ProbeId {
+    pub fn resolve(&mut self, name: &str, ipv6: bool) -> ProbeId {
         let Some(server) = self.config.dns_server else {
             return self.push_failed();
         };

@@ -247,8 +247,7 @@ const SECOND: Duration = Duration::from_secs(1);
 fn tcp_connects_across_subnets_and_the_server_counts_it() {
     let mut sim = Sim::new();
     let db = sim.ip("db");
-    let now = sim.now;
-    let p = sim.host("web").tcp_connect(now, db, 5432);
+    let p = sim.host("web").tcp_connect(db, 5432);
     sim.settle("web", &[p], SECOND);
     assert_eq!(sim.host("web").probe_status(p), ProbeStatus::Connected);
     // The server side completes its handshake with the final ACK.
@@ -267,8 +266,7 @@ fn tcp_connects_across_subnets_and_the_server_counts_it() {
 fn tcp_to_a_port_nobody_listens_on_is_refused() {
     let mut sim = Sim::new();
     let db = sim.ip("db");
-    let now = sim.now;
-    let p = sim.host("web").tcp_connect(now, db, 9999);
+    let p = sim.host("web").tcp_connect(db, 9999);
     sim.settle("web", &[p], SECOND);
     assert_eq!(sim.host("web").probe_status(p), ProbeStatus::Refused);
     assert_eq!(sim.host("db").stats().connections_accepted, 0);
@@ -278,9 +276,8 @@ fn tcp_to_a_port_nobody_listens_on_is_refused() {
 fn udp_is_echoed_and_a_closed_port_answers_unreachable() {
     let mut sim = Sim::new();
     let web = sim.ip("web");
-    let now = sim.now;
-    let echo = sim.host("db").udp_probe(now, web, 53, b"query");
-    let closed = sim.host("db").udp_probe(now, web, 54, b"nobody");
+    let echo = sim.host("db").udp_probe(web, 53, b"query");
+    let closed = sim.host("db").udp_probe(web, 54, b"nobody");
     sim.settle("db", &[echo, closed], SECOND);
     assert_eq!(sim.host("db").probe_status(echo), ProbeStatus::Replied);
     assert_eq!(sim.host("db").probe_status(closed), ProbeStatus::Unreachable);
@@ -305,8 +302,7 @@ fn ping_is_answered_over_ipv4_and_ipv6() {
 fn a_listener_accepts_five_concurrent_connections() {
     let mut sim = Sim::new();
     let db = sim.ip("db");
-    let now = sim.now;
-    let probes: Vec<ProbeId> = (0..5).map(|_| sim.host("web").tcp_connect(now, db, 5432)).collect();
+    let probes: Vec<ProbeId> = (0..5).map(|_| sim.host("web").tcp_connect(db, 5432)).collect();
     sim.settle("web", &probes, SECOND);
     for &p in &probes {
         assert_eq!(sim.host("web").probe_status(p), ProbeStatus::Connected, "probe {p}");
@@ -328,8 +324,7 @@ fn a_listener_accepts_five_concurrent_connections() {
 fn tcp_connects_over_ipv6() {
     let mut sim = Sim::new();
     let db6 = sim.ipv6("db");
-    let now = sim.now;
-    let p = sim.host("web").tcp_connect(now, db6, 5432);
+    let p = sim.host("web").tcp_connect(db6, 5432);
     sim.settle("web", &[p], SECOND);
     assert_eq!(sim.host("web").probe_status(p), ProbeStatus::Connected);
 }
@@ -339,7 +334,7 @@ fn a_security_group_that_blocks_leaves_the_probe_pending() {
     let mut sim = Sim::new();
     let locked = sim.ip("locked");
     let now = sim.now;
-    let p = sim.host("web").tcp_connect(now, locked, 22);
+    let p = sim.host("web").tcp_connect(locked, 22);
     sim.run_until(now + 3 * SECOND, |_| false);
     assert_eq!(sim.host("web").probe_status(p), ProbeStatus::Pending);
     assert!(sim.now >= now + 3 * SECOND);
@@ -357,7 +352,7 @@ fn the_internet_reaches_a_public_ip_and_pings_ipv6() {
     let now = sim.now;
     let public: IpAddr = "54.0.0.10".parse().expect("an address");
     let web6 = sim.ipv6("web");
-    let tcp = sim.host("client").tcp_connect(now, public, 80);
+    let tcp = sim.host("client").tcp_connect(public, 80);
     let ping = sim.host("client").ping(now, web6);
     sim.settle("client", &[tcp, ping], SECOND);
     assert_eq!(sim.host("client").probe_status(tcp), ProbeStatus::Connected);
@@ -369,9 +364,9 @@ fn exchange() -> Vec<Sent> {
     let mut sim = Sim::new();
     let (db, db6, web) = (sim.ip("db"), sim.ipv6("db"), sim.ip("web"));
     let now = sim.now;
-    let tcp = sim.host("web").tcp_connect(now, db, 5432);
-    let tcp6 = sim.host("web").tcp_connect(now, db6, 5432);
-    let udp = sim.host("db").udp_probe(now, web, 53, b"determinism");
+    let tcp = sim.host("web").tcp_connect(db, 5432);
+    let tcp6 = sim.host("web").tcp_connect(db6, 5432);
+    let udp = sim.host("db").udp_probe(web, 53, b"determinism");
     let ping = sim.host("web").ping(now, db6);
     sim.settle("web", &[tcp, tcp6, ping], SECOND);
     sim.host("web").tcp_send(tcp, b"same bytes every time");
@@ -396,10 +391,9 @@ fn the_same_exchange_sends_byte_identical_frames() {
 fn ephemeral_ports_are_linux_ones_and_differ() {
     let mut sim = Sim::new();
     let db = sim.ip("db");
-    let now = sim.now;
-    let a = sim.host("web").tcp_connect(now, db, 5432);
-    let b = sim.host("web").tcp_connect(now, db, 5432);
-    let u = sim.host("web").udp_probe(now, db, 5432, b"x");
+    let a = sim.host("web").tcp_connect(db, 5432);
+    let b = sim.host("web").tcp_connect(db, 5432);
+    let u = sim.host("web").udp_probe(db, 5432, b"x");
     let ports: Vec<u16> = [a, b, u].iter().map(|&p| sim.host("web").probe_local_port(p)).collect();
     for &port in &ports {
         assert!((32768..=60999).contains(&port), "port {port}");
@@ -415,9 +409,8 @@ fn ephemeral_ports_are_linux_ones_and_differ() {
 fn hosts_of_different_seeds_pick_different_ports() {
     let mut sim = Sim::new();
     let db = sim.ip("db");
-    let now = sim.now;
-    let a = sim.host("web").tcp_connect(now, db, 5432);
-    let b = sim.host("client").tcp_connect(now, db, 5432);
+    let a = sim.host("web").tcp_connect(db, 5432);
+    let b = sim.host("client").tcp_connect(db, 5432);
     assert_ne!(sim.host("web").probe_local_port(a), sim.host("client").probe_local_port(b));
 }
 
@@ -430,7 +423,7 @@ fn on_link_peers_get_their_first_reply() {
     let now = sim.now;
     let v4 = sim.host("db2").ping(now, db4);
     let v6 = sim.host("db2").ping(now, db6);
-    let rst = sim.host("db2").tcp_connect(now, db4, 1);
+    let rst = sim.host("db2").tcp_connect(db4, 1);
     // smoltcp solicits one unknown neighbour per second: the IPv6 one waits.
     sim.settle("db2", &[v4, v6, rst], 2 * SECOND);
     assert_eq!(sim.host("db2").probe_status(v4), ProbeStatus::Replied);
@@ -451,7 +444,7 @@ fn replies_still_come_after_the_neighbour_cache_would_have_expired() {
     let now = sim.now;
     let ping = sim.host("web").ping(now, db);
     let ping6 = sim.host("web").ping(now, db6);
-    let refused = sim.host("web").tcp_connect(now, db, 1);
+    let refused = sim.host("web").tcp_connect(db, 1);
     sim.settle("web", &[ping, ping6, refused], SECOND);
     assert_eq!(sim.host("web").probe_status(ping), ProbeStatus::Replied);
     assert_eq!(sim.host("web").probe_status(ping6), ProbeStatus::Replied);
@@ -466,7 +459,7 @@ fn an_ipv6_only_internet_host_reaches_a_vpc_host() {
     assert!(cfg.ipv4.0.is_unspecified());
     assert_eq!(cfg.ipv6.map(|v| v.2), Some("2001:db8:1::2".parse().expect("an address")), "base + 1 is the host");
     let now = sim.now;
-    let tcp = sim.host("v6only").tcp_connect(now, web6, 80);
+    let tcp = sim.host("v6only").tcp_connect(web6, 80);
     let ping = sim.host("v6only").ping(now, web6);
     sim.settle("v6only", &[tcp, ping], SECOND);
     assert_eq!(sim.host("v6only").probe_status(tcp), ProbeStatus::Connected);
