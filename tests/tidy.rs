@@ -133,3 +133,35 @@ fn the_pipeline_section_names_every_arm_of_the_loop_and_no_other() {
     let unknown: Vec<&String> = named.iter().filter(|n| !variants.contains(n)).collect();
     assert!(unknown.is_empty(), "the pipeline section lists arms that enum Next does not have: {unknown:?}");
 }
+
+/// The data plane's layers go one way: `wire/` ← `trace.rs` ← `state/` ←
+/// `pipeline/` ← `fabric.rs`. A file never names a layer above its own.
+#[test]
+fn the_data_plane_layers_never_look_up() {
+    let src = root().join("crates/dataplane/src");
+    let above = |file: &str| -> &'static [&'static str] {
+        if file.starts_with("wire/") {
+            &["trace", "state", "pipeline", "fabric"]
+        } else if file == "trace.rs" {
+            &["state", "pipeline", "fabric"]
+        } else if file.starts_with("state/") {
+            &["pipeline", "fabric"]
+        } else if file.starts_with("pipeline/") {
+            &["fabric"]
+        } else {
+            &[]
+        }
+    };
+    let mut wrong = Vec::new();
+    for file in sources(&src) {
+        let text = std::fs::read_to_string(src.join(&file)).expect("a source file");
+        for (n, line) in text.lines().enumerate() {
+            for layer in above(&file) {
+                if line.contains(&format!("crate::{layer}")) {
+                    wrong.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "a layer of the data plane names one above it:\n{}", wrong.join("\n"));
+}
