@@ -88,76 +88,133 @@ pub const DEFAULT_ACCOUNT: &str = "111111111111";
 /// A whole scenario's network, resolved.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
+    /// The scenario's `name` (required): what reports and summaries call it.
     pub name: String,
+    /// The scenario's optional `description`, free text for people.
     pub description: Option<String>,
+    /// The seed of every random choice the hosts' stacks make (initial
+    /// sequence numbers, ephemeral ports), mixed with each host's index: the
+    /// same seed gives the same frames. Default 0.
     pub seed: u64,
     /// Time a frame takes through the fabric (vpcsim's extension); the
     /// engine's default when `None`.
     pub hop_latency: Option<std::time::Duration>,
+    /// Every `[[vpc]]`, in file order; [`VpcIdx`] indexes it.
     pub vpcs: Vec<Vpc>,
+    /// Every `[[subnet]]`, in file order; [`SubnetIdx`] indexes it.
     pub subnets: Vec<Subnet>,
+    /// Every VPC route table: the file's `[[route_table]]`s and the implicit
+    /// main route tables vpcsim creates; [`RouteTableIdx`] indexes it.
     pub route_tables: Vec<RouteTable>,
+    /// Every prefix list: the file's customer-managed `[[prefix_list]]`s and
+    /// the AWS-managed lists (`pl-s3`, `pl-dynamodb`) created per region when
+    /// first used; [`PrefixListIdx`] indexes it.
     pub prefix_lists: Vec<PrefixList>,
+    /// Every security group: the file's and each VPC's default group;
+    /// [`SgIdx`] indexes it.
     pub security_groups: Vec<SecurityGroup>,
+    /// Every network ACL: the file's and each VPC's default NACL; [`NaclIdx`]
+    /// indexes it.
     pub nacls: Vec<Nacl>,
+    /// Every `[[internet_gateway]]`; [`IgwIdx`] indexes it.
     pub internet_gateways: Vec<InternetGateway>,
+    /// Every elastic network interface: hosts', interface endpoints',
+    /// load balancer nodes' and NAT gateways'; [`EniIdx`] indexes it.
     pub enis: Vec<Eni>,
+    /// Every host: the file's `[[host]]`s (in a subnet, on the internet, on
+    /// premises) and the AWS services' front doors; [`HostIdx`] indexes it.
     pub hosts: Vec<Host>,
+    /// The built-in AWS services of every region the scenario touches;
+    /// [`ServiceIdx`] indexes it.
     pub services: Vec<AwsService>,
+    /// Every `[[gateway_endpoint]]`; [`GatewayEndpointIdx`] indexes it.
     pub gateway_endpoints: Vec<GatewayEndpoint>,
+    /// Every `[[interface_endpoint]]` (Gateway Load Balancer endpoints
+    /// included); [`InterfaceEndpointIdx`] indexes it.
     pub interface_endpoints: Vec<InterfaceEndpoint>,
+    /// Every `[[load_balancer]]`, network or gateway; [`LoadBalancerIdx`]
+    /// indexes it.
     pub load_balancers: Vec<LoadBalancer>,
+    /// Every `[[endpoint_service]]`; [`EndpointServiceIdx`] indexes it.
     pub endpoint_services: Vec<EndpointService>,
     /// Changes over time, in time order (stable for equal times).
     pub events: Vec<Event>,
+    /// Every `[[nat_gateway]]`; [`NatGatewayIdx`] indexes it.
     pub nat_gateways: Vec<NatGateway>,
+    /// Every `[[egress_only_internet_gateway]]`; [`EgressOnlyIgwIdx`]
+    /// indexes it.
     pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    /// Every `[[vpc_peering]]`; [`PeeringIdx`] indexes it.
     pub vpc_peerings: Vec<VpcPeering>,
+    /// Every `[[flow]]`, in file order: the traffic `vpcsim run` generates.
     pub flows: Vec<Flow>,
+    /// Every `[[expect]]`, in file order: what `vpcsim check` verifies.
     pub expectations: Vec<Expectation>,
+    /// Every `[[transit_gateway]]`; [`TransitGatewayIdx`] indexes it.
     pub transit_gateways: Vec<TransitGateway>,
+    /// Every `[[tgw_attachment]]`; [`TgwAttachmentIdx`] indexes it.
     pub tgw_attachments: Vec<TgwAttachment>,
+    /// Every `[[tgw_route_table]]`; [`TgwRouteTableIdx`] indexes it.
     pub tgw_route_tables: Vec<TgwRouteTable>,
+    /// Every `[[onprem]]` network; [`OnPremIdx`] indexes it.
     pub onprems: Vec<OnPrem>,
+    /// Every `[[vpn_gateway]]` (virtual private gateway); [`VpnGatewayIdx`]
+    /// indexes it.
     pub vpn_gateways: Vec<VpnGateway>,
+    /// Every `[[vpn_connection]]`, VPN or Direct Connect;
+    /// [`VpnConnectionIdx`] indexes it.
     pub vpn_connections: Vec<VpnConnection>,
+    /// Every `[[dns_zone]]` (private hosted zone); [`DnsZoneIdx`] indexes it.
     pub dns_zones: Vec<DnsZone>,
 }
 
 impl Topology {
+    /// The VPC at index `i`. Like every accessor here it panics on an index
+    /// out of range, which a valid topology's indices never are.
     pub fn vpc(&self, i: VpcIdx) -> &Vpc {
         &self.vpcs[i.index()]
     }
+    /// The subnet at index `i`.
     pub fn subnet(&self, i: SubnetIdx) -> &Subnet {
         &self.subnets[i.index()]
     }
+    /// The VPC route table at index `i`.
     pub fn route_table(&self, i: RouteTableIdx) -> &RouteTable {
         &self.route_tables[i.index()]
     }
+    /// The prefix list at index `i`.
     pub fn prefix_list(&self, i: PrefixListIdx) -> &PrefixList {
         &self.prefix_lists[i.index()]
     }
+    /// The security group at index `i`.
     pub fn security_group(&self, i: SgIdx) -> &SecurityGroup {
         &self.security_groups[i.index()]
     }
+    /// The network ACL at index `i`.
     pub fn nacl(&self, i: NaclIdx) -> &Nacl {
         &self.nacls[i.index()]
     }
+    /// The internet gateway at index `i`.
     pub fn internet_gateway(&self, i: IgwIdx) -> &InternetGateway {
         &self.internet_gateways[i.index()]
     }
+    /// The elastic network interface at index `i`.
     pub fn eni(&self, i: EniIdx) -> &Eni {
         &self.enis[i.index()]
     }
+    /// The host at index `i`.
     pub fn host(&self, i: HostIdx) -> &Host {
         &self.hosts[i.index()]
     }
+    /// The AWS service (in one region) at index `i`.
     pub fn service(&self, i: ServiceIdx) -> &AwsService {
         &self.services[i.index()]
     }
+    /// The gateway endpoint at index `i`.
     pub fn gateway_endpoint(&self, i: GatewayEndpointIdx) -> &GatewayEndpoint {
         &self.gateway_endpoints[i.index()]
     }
+    /// The interface endpoint at index `i`.
     pub fn interface_endpoint(&self, i: InterfaceEndpointIdx) -> &InterfaceEndpoint {
         &self.interface_endpoints[i.index()]
     }
@@ -172,19 +229,24 @@ impl Topology {
             EniOwner::NatGateway(n) => &self.nat_gateway(n).id,
         }
     }
+    /// The load balancer at index `i`.
     pub fn load_balancer(&self, i: LoadBalancerIdx) -> &LoadBalancer {
         &self.load_balancers[i.index()]
     }
+    /// The endpoint service at index `i`.
     pub fn endpoint_service(&self, i: EndpointServiceIdx) -> &EndpointService {
         &self.endpoint_services[i.index()]
     }
 
+    /// The NAT gateway at index `i`.
     pub fn nat_gateway(&self, i: NatGatewayIdx) -> &NatGateway {
         &self.nat_gateways[i.index()]
     }
+    /// The egress-only internet gateway at index `i`.
     pub fn egress_only_internet_gateway(&self, i: EgressOnlyIgwIdx) -> &EgressOnlyInternetGateway {
         &self.egress_only_internet_gateways[i.index()]
     }
+    /// The VPC peering connection at index `i`.
     pub fn vpc_peering(&self, i: PeeringIdx) -> &VpcPeering {
         &self.vpc_peerings[i.index()]
     }
@@ -213,13 +275,23 @@ impl Topology {
 /// A VPC: one IPv4 CIDR, optionally one IPv6 CIDR, and its own address space.
 #[derive(Clone, Debug)]
 pub struct Vpc {
+    /// The id the scenario gives, unique in the file; AWS's form is vpc-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC's primary IPv4 CIDR block (/16 to /28). Each VPC is an
+    /// address space of its own; peered VPCs may not overlap.
     pub cidr: Ipv4Net,
+    /// The VPC's IPv6 CIDR block (/44 to /64), if it has one.
     pub ipv6_cidr: Option<Ipv6Net>,
+    /// The AWS region it is in (default `us-east-1`), checked by shape, not
+    /// against a list.
     pub region: String,
+    /// The AWS account (twelve digits) that owns it (default
+    /// `111111111111`); its root is the default principal of its requests.
     pub account: String,
     /// enableDnsSupport + enableDnsHostnames.
     pub private_dns: bool,
+    /// Its subnets, in file order.
     pub subnets: Vec<SubnetIdx>,
     /// The main route table: the one a subnet uses when it names none.
     pub main_route_table: RouteTableIdx,
@@ -241,12 +313,25 @@ impl Vpc {
 /// A subnet: a slice of its VPC's CIDR(s) in one availability zone.
 #[derive(Clone, Debug)]
 pub struct Subnet {
+    /// The id the scenario gives, unique in the file; AWS's form is
+    /// subnet-… but any text is accepted.
     pub id: String,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// Its IPv4 CIDR block (/16 to /28), inside the VPC's, overlapping no
+    /// other subnet of the VPC.
     pub cidr: Ipv4Net,
+    /// Its IPv6 CIDR block (/44 to /64), inside the VPC's; only when the VPC
+    /// has one.
     pub ipv6_cidr: Option<Ipv6Net>,
+    /// Its availability zone: starts with the VPC's region (default: the
+    /// region + `a`).
     pub az: String,
+    /// The route table associated with it, of its VPC (default: the VPC's
+    /// main route table).
     pub route_table: RouteTableIdx,
+    /// The network ACL associated with it, of its VPC (default: the VPC's
+    /// default NACL).
     pub nacl: NaclIdx,
     /// The MAC address of the VPC router's interface in this subnet.
     pub router_mac: [u8; 6],
@@ -292,6 +377,8 @@ pub enum RouteTarget {
     Local,
     /// Dropped on purpose (or because the target is gone).
     Blackhole,
+    /// The VPC's internet gateway: to the internet, a public IPv4 source
+    /// translated 1:1.
     InternetGateway(IgwIdx),
     /// An ENI (an instance target names its primary ENI): a middlebox.
     Eni(EniIdx),
@@ -315,6 +402,7 @@ pub enum RouteTarget {
 /// What a route matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RouteDest {
+    /// An IPv4 or IPv6 CIDR, matched by longest prefix.
     Cidr(IpNet),
     /// Every entry of the prefix list, each as long as it is.
     PrefixList(PrefixListIdx),
@@ -330,40 +418,60 @@ pub enum RouteOrigin {
     Static,
 }
 
+/// A route of a VPC route table: traffic to `dest` goes to `target`.
 #[derive(Clone, Debug)]
 pub struct Route {
+    /// What it matches: a CIDR or a prefix list's entries.
     pub dest: RouteDest,
+    /// Where matching traffic goes.
     pub target: RouteTarget,
+    /// How it came to be (local or static).
     pub origin: RouteOrigin,
 }
 
 /// A VPC route table. `routes` starts with the local routes (one per VPC CIDR).
 #[derive(Clone, Debug)]
 pub struct RouteTable {
+    /// The id the scenario gives, unique in the file (AWS's form is rtb-…
+    /// but any text is accepted), or `<vpc>/main-route-table` for an
+    /// implicit one.
     pub id: String,
+    /// The VPC it belongs to; its routes' targets are of that VPC.
     pub vpc: VpcIdx,
+    /// Whether it is its VPC's main route table (exactly one per VPC).
     pub main: bool,
     /// Created by vpcsim because the VPC named no main route table.
     pub implicit: bool,
+    /// The local routes first (a gateway route table may have replaced one
+    /// with a route of its own), then the file's routes in order, then the
+    /// prefix-list routes its gateway endpoints add.
     pub routes: Vec<Route>,
 }
 
 /// A prefix list: a named set of CIDRs of one address family.
 #[derive(Clone, Debug)]
 pub struct PrefixList {
+    /// The id the scenario gives, unique in the file (AWS's form is pl-…
+    /// but any text is accepted); an AWS-managed list keeps its name
+    /// (`pl-s3`) in every region.
     pub id: String,
+    /// Its CIDRs, all of one address family; match patterns of any length.
     pub entries: Vec<IpNet>,
     /// For an AWS-managed list: the service and the region its ranges belong to.
     pub managed: Option<ManagedBy>,
 }
 
+/// Whose ranges an AWS-managed prefix list holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManagedBy {
+    /// The AWS service's short name (`s3`, `dynamodb`).
     pub service: String,
+    /// The region whose ranges of that service it holds.
     pub region: String,
 }
 
 impl PrefixList {
+    /// Whether `ip` lies in one of the list's entries.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.entries.iter().any(|e| e.contains(&ip))
     }
