@@ -480,9 +480,17 @@ impl PrefixList {
 /// A security group: allow rules only, stateful.
 #[derive(Clone, Debug)]
 pub struct SecurityGroup {
+    /// The id the scenario gives, unique in the file (AWS's form is sg-…
+    /// but any text is accepted), or `<vpc>/default-sg` for a VPC's default
+    /// group.
     pub id: String,
+    /// The VPC it belongs to; only ENIs of that VPC are its members.
     pub vpc: VpcIdx,
+    /// Inbound allow rules, any of which admits a packet; none by default
+    /// (the default group: all protocols from its own members).
     pub ingress: Vec<SgRule>,
+    /// Outbound allow rules, any of which lets a packet out; by default all
+    /// to `0.0.0.0/0` (and `::/0` when the VPC has IPv6).
     pub egress: Vec<SgRule>,
     /// The VPC's default group, created by vpcsim.
     pub is_default: bool,
@@ -491,7 +499,11 @@ pub struct SecurityGroup {
 /// A network ACL: numbered rules, lowest first, first match decides, then `*` denies.
 #[derive(Clone, Debug)]
 pub struct Nacl {
+    /// The id the scenario gives, unique in the file (AWS's form is acl-…
+    /// but any text is accepted), or `<vpc>/default-nacl` for a VPC's default
+    /// NACL.
     pub id: String,
+    /// The VPC it belongs to; only subnets of that VPC use it.
     pub vpc: VpcIdx,
     /// Sorted by rule number.
     pub ingress: Vec<NaclRule>,
@@ -501,9 +513,15 @@ pub struct Nacl {
     pub is_default: bool,
 }
 
+/// An internet gateway: connects its VPC to the internet, translating an
+/// ENI's public IPv4 address to its private one 1:1 both ways (IPv6 passes
+/// untranslated).
 #[derive(Clone, Debug)]
 pub struct InternetGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is igw-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it is attached to; a VPC has at most one.
     pub vpc: VpcIdx,
     /// The gateway route table (edge association) that routes what enters
     /// the VPC through this gateway; `None`: the local route delivers it.
@@ -513,6 +531,7 @@ pub struct InternetGateway {
 /// Where an ENI is plugged in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attachment {
+    /// A subnet of a VPC: the ENI's private addresses lie in its CIDRs.
     Subnet(SubnetIdx),
     /// The public internet, outside every VPC.
     Internet,
@@ -523,6 +542,7 @@ pub enum Attachment {
 /// What an ENI belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EniOwner {
+    /// A host's one network interface (for an AWS service's front door too).
     Host(HostIdx),
     /// A requester-managed ENI of an interface endpoint.
     InterfaceEndpoint(InterfaceEndpointIdx),
@@ -535,12 +555,19 @@ pub enum EniOwner {
 /// An elastic network interface.
 #[derive(Clone, Debug)]
 pub struct Eni {
-    /// `eni-<owner id>`.
+    /// `eni-<owner id>`; an interface endpoint's or a load balancer's:
+    /// `eni-<owner id>-<subnet id>`.
     pub id: String,
+    /// What it belongs to.
     pub owner: EniOwner,
+    /// Where it is plugged in: a subnet, the internet, or on premises.
     pub attachment: Attachment,
+    /// Its MAC address, [`eni_mac`] of its index.
     pub mac: [u8; 6],
+    /// Its private IPv4 address (an internet host's public one); 0.0.0.0
+    /// for an internet host with only an IPv6 address, meaning none.
     pub ipv4: Ipv4Addr,
+    /// Its IPv6 address, if any; never auto-assigned.
     pub ipv6: Option<Ipv6Addr>,
     /// A public IPv4 address, translated 1:1 by the VPC's internet gateway.
     pub public_ip: Option<Ipv4Addr>,
@@ -554,6 +581,7 @@ pub struct Eni {
 }
 
 impl Eni {
+    /// The subnet it is plugged into; `None` on the internet or on premises.
     pub fn subnet(&self) -> Option<SubnetIdx> {
         match self.attachment {
             Attachment::Subnet(s) => Some(s),
@@ -561,13 +589,14 @@ impl Eni {
         }
     }
 
-    /// Whether `ip` is one of this ENI's private addresses.
     /// Whether a packet from `src` that this ENI sends is another's packet
     /// passed on: a middlebox (source/destination check off) forwarding.
     pub fn forwards(&self, src: IpAddr) -> bool {
         !self.source_dest_check && !self.owns(src)
     }
 
+    /// Whether `ip` is one of this ENI's own addresses (`ipv4` or `ipv6`;
+    /// its public IP is the internet gateway's to translate, not its own).
     pub fn owns(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(v4) => v4 == self.ipv4,
@@ -579,15 +608,23 @@ impl Eni {
 /// A server a host runs: `tcp/443` answers, `udp/53` echoes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Listener {
+    /// Tcp or Udp.
     pub proto: Protocol,
+    /// The port it listens on, 1–65535.
     pub port: u16,
 }
 
 /// A virtual machine.
 #[derive(Clone, Debug)]
 pub struct Host {
+    /// The id the scenario gives, unique in the file (any text; `i-…` is
+    /// AWS's form for an instance), or `<service>.<region>` for an AWS
+    /// service's front door.
     pub id: String,
+    /// Its one network interface, `eni-<host id>`.
     pub eni: EniIdx,
+    /// The servers it runs (`listen = ["tcp/443"]`); a listener's socket is
+    /// made when its first SYN or datagram arrives.
     pub listen: Vec<Listener>,
     /// Set when the host is an AWS service's front door.
     pub service: Option<ServiceIdx>,
@@ -599,12 +636,18 @@ pub struct Host {
 pub struct AwsService {
     /// "s3", "kms", "ecr.api".
     pub name: String,
+    /// The AWS region this instance of the service is in.
     pub region: String,
     /// "s3.us-east-1.amazonaws.com".
     pub dns_name: String,
+    /// Its public IP ranges in the region, from vpcsim's catalog (disjoint
+    /// across services and regions); an address in them that is not its
+    /// front door's is owned by nobody.
     pub ranges: Vec<IpNet>,
     /// The addresses DNS answers with; the first is the host's.
     pub addresses: Vec<IpAddr>,
+    /// Its front door: a host on the internet, id `<service>.<region>`,
+    /// listening on tcp/443.
     pub host: HostIdx,
     /// Whether a gateway endpoint can reach it (S3, DynamoDB).
     pub gateway_capable: bool,
@@ -613,17 +656,32 @@ pub struct AwsService {
 /// The state of an interface endpoint (AWS's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EndpointState {
+    /// Waiting for the endpoint service's provider to accept it (the
+    /// service has `acceptance_required`); carries nothing yet.
     PendingAcceptance,
+    /// AWS's state while an endpoint is being set up; vpcsim never enters
+    /// it (an accepted endpoint is Available at once), but an accept or
+    /// reject moves it like PendingAcceptance.
     Pending,
+    /// Ready: the only state in which the endpoint carries traffic.
     Available,
+    /// The provider rejected it; carries nothing.
     Rejected,
+    /// AWS's state for a request not accepted in time; vpcsim never
+    /// enters it.
     Expired,
+    /// vpcsim's choice for a principal not in the service's
+    /// `allowed_principals`: the endpoint exists but carries nothing.
     Failed,
+    /// AWS's state while an endpoint is being deleted; vpcsim goes straight
+    /// to Deleted.
     Deleting,
+    /// Deleted by its owner: its ENIs and DNS names are gone.
     Deleted,
 }
 
 impl EndpointState {
+    /// AWS's name of the state (`PendingAcceptance`), as reports show it.
     pub fn as_str(self) -> &'static str {
         match self {
             EndpointState::PendingAcceptance => "PendingAcceptance",
@@ -656,8 +714,12 @@ impl EndpointState {
 /// (accept, reject), by its owner (delete).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointAction {
+    /// The provider accepts a pending endpoint (event `accept`).
     Accept,
+    /// The provider rejects an endpoint, even an Available one (event
+    /// `reject`).
     Reject,
+    /// The consumer deletes its endpoint (event `delete`).
     Delete,
 }
 
@@ -676,14 +738,23 @@ impl EndpointAction {
 /// from the start (its load balancer is ready in simulated time); events move it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ServiceState {
+    /// AWS's state while a service is being created; vpcsim never enters it.
     Pending,
+    /// Ready: endpoints to it may carry traffic. Every service starts here.
     Available,
+    /// AWS's state for a service that could not be created; vpcsim never
+    /// enters it.
     Failed,
+    /// AWS's state while a service is being deleted; vpcsim passes through
+    /// it at once (the timeline shows it) to Deleted.
     Deleting,
+    /// Deleted by its provider (event `delete-service`): endpoints to it
+    /// carry nothing (`endpoint-not-available`).
     Deleted,
 }
 
 impl ServiceState {
+    /// AWS's name of the state (`Available`), as reports show it.
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceState::Pending => "Pending",
@@ -698,7 +769,9 @@ impl ServiceState {
 /// What an interface endpoint connects to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointTarget {
+    /// A built-in AWS service of the endpoint's region (`kms`, `ecr.api`).
     AwsService(ServiceIdx),
+    /// A provider's endpoint service (PrivateLink), of the same region.
     EndpointService(EndpointServiceIdx),
 }
 
@@ -706,41 +779,65 @@ pub enum EndpointTarget {
 /// `target_port`.
 #[derive(Clone, Debug)]
 pub struct LbListener {
+    /// The protocol it listens for: TCP for a network load balancer
+    /// (ignored by a gateway load balancer, which takes every packet).
     pub proto: Protocol,
+    /// The port it listens on (ignored by a gateway load balancer).
     pub port: u16,
+    /// The target hosts, of the load balancer's VPC; a node picks a healthy
+    /// one by a hash of the flow.
     pub targets: Vec<HostIdx>,
+    /// The port traffic is sent to on the target (default: `port`).
     pub target_port: u16,
 }
 
+/// The type of a load balancer (the file's `type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadBalancerKind {
+    /// `network` (the default): a Network Load Balancer, TCP listeners.
     Network,
+    /// `gateway`: a Gateway Load Balancer, every packet to its appliances in
+    /// GENEVE (UDP 6081).
     Gateway,
 }
 
 /// A load balancer: one node (an ENI) per subnet, listeners and targets.
 #[derive(Clone, Debug)]
 pub struct LoadBalancer {
+    /// The id the scenario gives, unique in the file; any text is accepted.
     pub id: String,
+    /// Network or gateway.
     pub kind: LoadBalancerKind,
+    /// The VPC of its subnets.
     pub vpc: VpcIdx,
     /// One node per subnet, in the order given.
     pub nodes: Vec<EniIdx>,
+    /// Cross-zone load balancing (default off): a node may pick targets
+    /// in every AZ, not only its own.
     pub cross_zone: bool,
+    /// Its listeners: which traffic goes to which targets.
     pub listeners: Vec<LbListener>,
 }
 
 /// An endpoint service: a load balancer offered over PrivateLink.
 #[derive(Clone, Debug)]
 pub struct EndpointService {
+    /// The id the scenario gives, unique in the file; AWS's form is
+    /// vpce-svc-… but any text is accepted.
     pub id: String,
+    /// The network or gateway load balancer it offers.
     pub load_balancer: LoadBalancerIdx,
+    /// Whether a new endpoint waits for the provider's accept
+    /// (PendingAcceptance) rather than being Available at once; default true.
     pub acceptance_required: bool,
     /// ARNs (or `*`) allowed to create endpoints to it.
     pub allowed_principals: Vec<String>,
+    /// A DNS name of the provider's (`orders.example.com`) that endpoints
+    /// with private DNS on answer with their ENIs.
     pub private_dns_name: Option<String>,
     /// `com.amazonaws.vpce.<region>.<id>`.
     pub service_name: String,
+    /// The region of its load balancer's VPC; endpoints to it must be in it.
     pub region: String,
 }
 
@@ -806,7 +903,10 @@ impl EventAction {
 /// A change at a moment of simulated time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    /// When it applies, in simulated time (at most one year): before
+    /// anything else at that instant.
     pub at: std::time::Duration,
+    /// What it does.
     pub action: EventAction,
 }
 
@@ -815,19 +915,27 @@ pub struct Event {
 /// goes privately to the service.
 #[derive(Clone, Debug)]
 pub struct InterfaceEndpoint {
+    /// The id the scenario gives, unique in the file; AWS's form is vpce-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC its ENIs are in.
     pub vpc: VpcIdx,
+    /// What it connects to (the file's `service`).
     pub target: EndpointTarget,
     /// The service's name as a DNS label ("kms", "ecr.api").
     pub service_name: String,
+    /// Its VPC's region, which is its service's.
     pub region: String,
     /// One per subnet, in the order the subnets were given.
     pub enis: Vec<EniIdx>,
+    /// The endpoint's security groups, applied to each of its ENIs (default:
+    /// the VPC's default group; none for a Gateway Load Balancer endpoint).
     pub security_groups: Vec<SgIdx>,
     /// With private DNS on, the service's own name resolves to the ENIs in this VPC.
     pub private_dns: bool,
     /// Who asked for the connection.
     pub principal: String,
+    /// The endpoint policy; `None` is AWS's default full access.
     pub policy: Option<vpcsim_policy::Policy>,
     /// `vpce-<id>-<suffix>.<service>.<region>.vpce.amazonaws.com`.
     pub dns_name: String,
@@ -841,9 +949,15 @@ pub struct InterfaceEndpoint {
 /// traffic to a service of its region privately.
 #[derive(Clone, Debug)]
 pub struct GatewayEndpoint {
+    /// The id the scenario gives, unique in the file; AWS's form is vpce-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it serves: only its route tables reach it.
     pub vpc: VpcIdx,
+    /// The gateway-capable service (S3 or DynamoDB) of the VPC's region.
     pub service: ServiceIdx,
+    /// The route tables (of its VPC, each once) it adds a route to: its
+    /// service's managed prefix list, targeting it.
     pub route_tables: Vec<RouteTableIdx>,
     /// The endpoint policy; `None` is AWS's default full access.
     pub policy: Option<vpcsim_policy::Policy>,
@@ -855,8 +969,13 @@ pub struct GatewayEndpoint {
 /// translates 1:1 like an instance's.
 #[derive(Clone, Debug)]
 pub struct NatGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is nat-…
+    /// but any text is accepted.
     pub id: String,
+    /// The subnet it sits in (normally a public one, routed to an internet
+    /// gateway).
     pub subnet: SubnetIdx,
+    /// Its network interface, `eni-<id>`, at its address in `subnet`.
     pub eni: EniIdx,
     /// `connectivity = "private"`: no Elastic IP; it translates to its
     /// private address only.
@@ -867,15 +986,23 @@ pub struct NatGateway {
 /// nothing unsolicited in.
 #[derive(Clone, Debug)]
 pub struct EgressOnlyInternetGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is eigw-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it is attached to; a VPC has at most one.
     pub vpc: VpcIdx,
 }
 
 /// A VPC peering connection between two VPCs whose CIDRs do not overlap.
 #[derive(Clone, Debug)]
 pub struct VpcPeering {
+    /// The id the scenario gives, unique in the file; AWS's form is pcx-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC that asked for the connection; either side may route to it.
     pub requester: VpcIdx,
+    /// The VPC that accepted it; not the requester, at most one peering
+    /// per pair.
     pub accepter: VpcIdx,
 }
 
