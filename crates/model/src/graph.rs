@@ -9,24 +9,40 @@ use petgraph::graph::{Graph, NodeIndex};
 use crate::{Attachment, IgwIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
 use crate::{EgressOnlyIgwIdx, EniIdx, GatewayEndpointIdx, NatGatewayIdx, PeeringIdx};
 
+/// A component of the topology a packet can cross: one node of the graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
+    /// A VPC: its subnets hang off it, its gateways and peerings attach to it.
     Vpc(VpcIdx),
+    /// A subnet, contained in its VPC, with links to what its route table
+    /// targets.
     Subnet(SubnetIdx),
+    /// An elastic network interface, attached to a subnet, the internet or an
+    /// on-premises network.
     Eni(EniIdx),
+    /// An internet gateway, between its VPC and the internet.
     InternetGateway(IgwIdx),
+    /// A gateway endpoint, attached to its VPC.
     GatewayEndpoint(GatewayEndpointIdx),
     /// The public internet.
     Internet,
+    /// A NAT gateway, attached to its ENI.
     NatGateway(NatGatewayIdx),
+    /// An egress-only internet gateway, between its VPC and the internet.
     EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    /// A VPC peering connection, attached to both its VPCs.
     Peering(PeeringIdx),
+    /// A transit gateway, attached to the VPCs of its VPC attachments and to
+    /// the on-premises networks of its VPN connections.
     TransitGateway(crate::TransitGatewayIdx),
+    /// A virtual private gateway, attached to its VPC and to the on-premises
+    /// networks of its VPN connections.
     VpnGateway(crate::VpnGatewayIdx),
     /// An on-premises network.
     OnPrem(crate::OnPremIdx),
 }
 
+/// How two components are connected: one edge of the graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Link {
     /// A VPC contains a subnet.
@@ -40,10 +56,15 @@ pub enum Link {
 /// Components and links of a topology.
 #[derive(Clone, Debug)]
 pub struct TopologyGraph {
+    /// The petgraph graph: one node per component (the internet first), one
+    /// edge per link, at most one `Routes` edge from a subnet to a target.
     pub graph: Graph<Node, Link>,
 }
 
 impl TopologyGraph {
+    /// The graph of a topology: every VPC, subnet, ENI, gateway, endpoint,
+    /// peering and on-premises network, linked by containment, attachment
+    /// and the subnets' routes (local and blackhole routes add no link).
     pub fn build(t: &Topology) -> TopologyGraph {
         let mut g = Graph::new();
         let internet = g.add_node(Node::Internet);
@@ -174,10 +195,12 @@ impl TopologyGraph {
         TopologyGraph { graph: g }
     }
 
+    /// How many components the graph holds (the internet included).
     pub fn node_count(&self) -> usize {
         self.graph.node_count()
     }
 
+    /// How many links the graph holds.
     pub fn link_count(&self) -> usize {
         self.graph.edge_count()
     }

@@ -88,76 +88,133 @@ pub const DEFAULT_ACCOUNT: &str = "111111111111";
 /// A whole scenario's network, resolved.
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
+    /// The scenario's `name` (required): what reports and summaries call it.
     pub name: String,
+    /// The scenario's optional `description`, free text for people.
     pub description: Option<String>,
+    /// The seed of every random choice the hosts' stacks make (initial
+    /// sequence numbers, ephemeral ports), mixed with each host's index: the
+    /// same seed gives the same frames. Default 0.
     pub seed: u64,
     /// Time a frame takes through the fabric (vpcsim's extension); the
     /// engine's default when `None`.
     pub hop_latency: Option<std::time::Duration>,
+    /// Every `[[vpc]]`, in file order; [`VpcIdx`] indexes it.
     pub vpcs: Vec<Vpc>,
+    /// Every `[[subnet]]`, in file order; [`SubnetIdx`] indexes it.
     pub subnets: Vec<Subnet>,
+    /// Every VPC route table: the file's `[[route_table]]`s and the implicit
+    /// main route tables vpcsim creates; [`RouteTableIdx`] indexes it.
     pub route_tables: Vec<RouteTable>,
+    /// Every prefix list: the file's customer-managed `[[prefix_list]]`s and
+    /// the AWS-managed lists (`pl-s3`, `pl-dynamodb`) created per region when
+    /// first used; [`PrefixListIdx`] indexes it.
     pub prefix_lists: Vec<PrefixList>,
+    /// Every security group: the file's and each VPC's default group;
+    /// [`SgIdx`] indexes it.
     pub security_groups: Vec<SecurityGroup>,
+    /// Every network ACL: the file's and each VPC's default NACL; [`NaclIdx`]
+    /// indexes it.
     pub nacls: Vec<Nacl>,
+    /// Every `[[internet_gateway]]`; [`IgwIdx`] indexes it.
     pub internet_gateways: Vec<InternetGateway>,
+    /// Every elastic network interface: hosts', interface endpoints',
+    /// load balancer nodes' and NAT gateways'; [`EniIdx`] indexes it.
     pub enis: Vec<Eni>,
+    /// Every host: the file's `[[host]]`s (in a subnet, on the internet, on
+    /// premises) and the AWS services' front doors; [`HostIdx`] indexes it.
     pub hosts: Vec<Host>,
+    /// The built-in AWS services of every region the scenario touches;
+    /// [`ServiceIdx`] indexes it.
     pub services: Vec<AwsService>,
+    /// Every `[[gateway_endpoint]]`; [`GatewayEndpointIdx`] indexes it.
     pub gateway_endpoints: Vec<GatewayEndpoint>,
+    /// Every `[[interface_endpoint]]` (Gateway Load Balancer endpoints
+    /// included); [`InterfaceEndpointIdx`] indexes it.
     pub interface_endpoints: Vec<InterfaceEndpoint>,
+    /// Every `[[load_balancer]]`, network or gateway; [`LoadBalancerIdx`]
+    /// indexes it.
     pub load_balancers: Vec<LoadBalancer>,
+    /// Every `[[endpoint_service]]`; [`EndpointServiceIdx`] indexes it.
     pub endpoint_services: Vec<EndpointService>,
     /// Changes over time, in time order (stable for equal times).
     pub events: Vec<Event>,
+    /// Every `[[nat_gateway]]`; [`NatGatewayIdx`] indexes it.
     pub nat_gateways: Vec<NatGateway>,
+    /// Every `[[egress_only_internet_gateway]]`; [`EgressOnlyIgwIdx`]
+    /// indexes it.
     pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    /// Every `[[vpc_peering]]`; [`PeeringIdx`] indexes it.
     pub vpc_peerings: Vec<VpcPeering>,
+    /// Every `[[flow]]`, in file order: the traffic `vpcsim run` generates.
     pub flows: Vec<Flow>,
+    /// Every `[[expect]]`, in file order: what `vpcsim check` verifies.
     pub expectations: Vec<Expectation>,
+    /// Every `[[transit_gateway]]`; [`TransitGatewayIdx`] indexes it.
     pub transit_gateways: Vec<TransitGateway>,
+    /// Every `[[tgw_attachment]]`; [`TgwAttachmentIdx`] indexes it.
     pub tgw_attachments: Vec<TgwAttachment>,
+    /// Every `[[tgw_route_table]]`; [`TgwRouteTableIdx`] indexes it.
     pub tgw_route_tables: Vec<TgwRouteTable>,
+    /// Every `[[onprem]]` network; [`OnPremIdx`] indexes it.
     pub onprems: Vec<OnPrem>,
+    /// Every `[[vpn_gateway]]` (virtual private gateway); [`VpnGatewayIdx`]
+    /// indexes it.
     pub vpn_gateways: Vec<VpnGateway>,
+    /// Every `[[vpn_connection]]`, VPN or Direct Connect;
+    /// [`VpnConnectionIdx`] indexes it.
     pub vpn_connections: Vec<VpnConnection>,
+    /// Every `[[dns_zone]]` (private hosted zone); [`DnsZoneIdx`] indexes it.
     pub dns_zones: Vec<DnsZone>,
 }
 
 impl Topology {
+    /// The VPC at index `i`. Like every accessor here it panics on an index
+    /// out of range, which a valid topology's indices never are.
     pub fn vpc(&self, i: VpcIdx) -> &Vpc {
         &self.vpcs[i.index()]
     }
+    /// The subnet at index `i`.
     pub fn subnet(&self, i: SubnetIdx) -> &Subnet {
         &self.subnets[i.index()]
     }
+    /// The VPC route table at index `i`.
     pub fn route_table(&self, i: RouteTableIdx) -> &RouteTable {
         &self.route_tables[i.index()]
     }
+    /// The prefix list at index `i`.
     pub fn prefix_list(&self, i: PrefixListIdx) -> &PrefixList {
         &self.prefix_lists[i.index()]
     }
+    /// The security group at index `i`.
     pub fn security_group(&self, i: SgIdx) -> &SecurityGroup {
         &self.security_groups[i.index()]
     }
+    /// The network ACL at index `i`.
     pub fn nacl(&self, i: NaclIdx) -> &Nacl {
         &self.nacls[i.index()]
     }
+    /// The internet gateway at index `i`.
     pub fn internet_gateway(&self, i: IgwIdx) -> &InternetGateway {
         &self.internet_gateways[i.index()]
     }
+    /// The elastic network interface at index `i`.
     pub fn eni(&self, i: EniIdx) -> &Eni {
         &self.enis[i.index()]
     }
+    /// The host at index `i`.
     pub fn host(&self, i: HostIdx) -> &Host {
         &self.hosts[i.index()]
     }
+    /// The AWS service (in one region) at index `i`.
     pub fn service(&self, i: ServiceIdx) -> &AwsService {
         &self.services[i.index()]
     }
+    /// The gateway endpoint at index `i`.
     pub fn gateway_endpoint(&self, i: GatewayEndpointIdx) -> &GatewayEndpoint {
         &self.gateway_endpoints[i.index()]
     }
+    /// The interface endpoint at index `i`.
     pub fn interface_endpoint(&self, i: InterfaceEndpointIdx) -> &InterfaceEndpoint {
         &self.interface_endpoints[i.index()]
     }
@@ -172,19 +229,24 @@ impl Topology {
             EniOwner::NatGateway(n) => &self.nat_gateway(n).id,
         }
     }
+    /// The load balancer at index `i`.
     pub fn load_balancer(&self, i: LoadBalancerIdx) -> &LoadBalancer {
         &self.load_balancers[i.index()]
     }
+    /// The endpoint service at index `i`.
     pub fn endpoint_service(&self, i: EndpointServiceIdx) -> &EndpointService {
         &self.endpoint_services[i.index()]
     }
 
+    /// The NAT gateway at index `i`.
     pub fn nat_gateway(&self, i: NatGatewayIdx) -> &NatGateway {
         &self.nat_gateways[i.index()]
     }
+    /// The egress-only internet gateway at index `i`.
     pub fn egress_only_internet_gateway(&self, i: EgressOnlyIgwIdx) -> &EgressOnlyInternetGateway {
         &self.egress_only_internet_gateways[i.index()]
     }
+    /// The VPC peering connection at index `i`.
     pub fn vpc_peering(&self, i: PeeringIdx) -> &VpcPeering {
         &self.vpc_peerings[i.index()]
     }
@@ -213,13 +275,23 @@ impl Topology {
 /// A VPC: one IPv4 CIDR, optionally one IPv6 CIDR, and its own address space.
 #[derive(Clone, Debug)]
 pub struct Vpc {
+    /// The id the scenario gives, unique in the file; AWS's form is vpc-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC's primary IPv4 CIDR block (/16 to /28). Each VPC is an
+    /// address space of its own; peered VPCs may not overlap.
     pub cidr: Ipv4Net,
+    /// The VPC's IPv6 CIDR block (/44 to /64), if it has one.
     pub ipv6_cidr: Option<Ipv6Net>,
+    /// The AWS region it is in (default `us-east-1`), checked by shape, not
+    /// against a list.
     pub region: String,
+    /// The AWS account (twelve digits) that owns it (default
+    /// `111111111111`); its root is the default principal of its requests.
     pub account: String,
     /// enableDnsSupport + enableDnsHostnames.
     pub private_dns: bool,
+    /// Its subnets, in file order.
     pub subnets: Vec<SubnetIdx>,
     /// The main route table: the one a subnet uses when it names none.
     pub main_route_table: RouteTableIdx,
@@ -241,12 +313,25 @@ impl Vpc {
 /// A subnet: a slice of its VPC's CIDR(s) in one availability zone.
 #[derive(Clone, Debug)]
 pub struct Subnet {
+    /// The id the scenario gives, unique in the file; AWS's form is
+    /// subnet-… but any text is accepted.
     pub id: String,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// Its IPv4 CIDR block (/16 to /28), inside the VPC's, overlapping no
+    /// other subnet of the VPC.
     pub cidr: Ipv4Net,
+    /// Its IPv6 CIDR block (/44 to /64), inside the VPC's; only when the VPC
+    /// has one.
     pub ipv6_cidr: Option<Ipv6Net>,
+    /// Its availability zone: starts with the VPC's region (default: the
+    /// region + `a`).
     pub az: String,
+    /// The route table associated with it, of its VPC (default: the VPC's
+    /// main route table).
     pub route_table: RouteTableIdx,
+    /// The network ACL associated with it, of its VPC (default: the VPC's
+    /// default NACL).
     pub nacl: NaclIdx,
     /// The MAC address of the VPC router's interface in this subnet.
     pub router_mac: [u8; 6],
@@ -292,6 +377,8 @@ pub enum RouteTarget {
     Local,
     /// Dropped on purpose (or because the target is gone).
     Blackhole,
+    /// The VPC's internet gateway: to the internet, a public IPv4 source
+    /// translated 1:1.
     InternetGateway(IgwIdx),
     /// An ENI (an instance target names its primary ENI): a middlebox.
     Eni(EniIdx),
@@ -315,6 +402,7 @@ pub enum RouteTarget {
 /// What a route matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RouteDest {
+    /// An IPv4 or IPv6 CIDR, matched by longest prefix.
     Cidr(IpNet),
     /// Every entry of the prefix list, each as long as it is.
     PrefixList(PrefixListIdx),
@@ -330,40 +418,60 @@ pub enum RouteOrigin {
     Static,
 }
 
+/// A route of a VPC route table: traffic to `dest` goes to `target`.
 #[derive(Clone, Debug)]
 pub struct Route {
+    /// What it matches: a CIDR or a prefix list's entries.
     pub dest: RouteDest,
+    /// Where matching traffic goes.
     pub target: RouteTarget,
+    /// How it came to be (local or static).
     pub origin: RouteOrigin,
 }
 
 /// A VPC route table. `routes` starts with the local routes (one per VPC CIDR).
 #[derive(Clone, Debug)]
 pub struct RouteTable {
+    /// The id the scenario gives, unique in the file (AWS's form is rtb-…
+    /// but any text is accepted), or `<vpc>/main-route-table` for an
+    /// implicit one.
     pub id: String,
+    /// The VPC it belongs to; its routes' targets are of that VPC.
     pub vpc: VpcIdx,
+    /// Whether it is its VPC's main route table (exactly one per VPC).
     pub main: bool,
     /// Created by vpcsim because the VPC named no main route table.
     pub implicit: bool,
+    /// The local routes first (a gateway route table may have replaced one
+    /// with a route of its own), then the file's routes in order, then the
+    /// prefix-list routes its gateway endpoints add.
     pub routes: Vec<Route>,
 }
 
 /// A prefix list: a named set of CIDRs of one address family.
 #[derive(Clone, Debug)]
 pub struct PrefixList {
+    /// The id the scenario gives, unique in the file (AWS's form is pl-…
+    /// but any text is accepted); an AWS-managed list keeps its name
+    /// (`pl-s3`) in every region.
     pub id: String,
+    /// Its CIDRs, all of one address family; match patterns of any length.
     pub entries: Vec<IpNet>,
     /// For an AWS-managed list: the service and the region its ranges belong to.
     pub managed: Option<ManagedBy>,
 }
 
+/// Whose ranges an AWS-managed prefix list holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManagedBy {
+    /// The AWS service's short name (`s3`, `dynamodb`).
     pub service: String,
+    /// The region whose ranges of that service it holds.
     pub region: String,
 }
 
 impl PrefixList {
+    /// Whether `ip` lies in one of the list's entries.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.entries.iter().any(|e| e.contains(&ip))
     }
@@ -372,9 +480,17 @@ impl PrefixList {
 /// A security group: allow rules only, stateful.
 #[derive(Clone, Debug)]
 pub struct SecurityGroup {
+    /// The id the scenario gives, unique in the file (AWS's form is sg-…
+    /// but any text is accepted), or `<vpc>/default-sg` for a VPC's default
+    /// group.
     pub id: String,
+    /// The VPC it belongs to; only ENIs of that VPC are its members.
     pub vpc: VpcIdx,
+    /// Inbound allow rules, any of which admits a packet; none by default
+    /// (the default group: all protocols from its own members).
     pub ingress: Vec<SgRule>,
+    /// Outbound allow rules, any of which lets a packet out; by default all
+    /// to `0.0.0.0/0` (and `::/0` when the VPC has IPv6).
     pub egress: Vec<SgRule>,
     /// The VPC's default group, created by vpcsim.
     pub is_default: bool,
@@ -383,7 +499,11 @@ pub struct SecurityGroup {
 /// A network ACL: numbered rules, lowest first, first match decides, then `*` denies.
 #[derive(Clone, Debug)]
 pub struct Nacl {
+    /// The id the scenario gives, unique in the file (AWS's form is acl-…
+    /// but any text is accepted), or `<vpc>/default-nacl` for a VPC's default
+    /// NACL.
     pub id: String,
+    /// The VPC it belongs to; only subnets of that VPC use it.
     pub vpc: VpcIdx,
     /// Sorted by rule number.
     pub ingress: Vec<NaclRule>,
@@ -393,9 +513,15 @@ pub struct Nacl {
     pub is_default: bool,
 }
 
+/// An internet gateway: connects its VPC to the internet, translating an
+/// ENI's public IPv4 address to its private one 1:1 both ways (IPv6 passes
+/// untranslated).
 #[derive(Clone, Debug)]
 pub struct InternetGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is igw-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it is attached to; a VPC has at most one.
     pub vpc: VpcIdx,
     /// The gateway route table (edge association) that routes what enters
     /// the VPC through this gateway; `None`: the local route delivers it.
@@ -405,6 +531,7 @@ pub struct InternetGateway {
 /// Where an ENI is plugged in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attachment {
+    /// A subnet of a VPC: the ENI's private addresses lie in its CIDRs.
     Subnet(SubnetIdx),
     /// The public internet, outside every VPC.
     Internet,
@@ -415,6 +542,7 @@ pub enum Attachment {
 /// What an ENI belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EniOwner {
+    /// A host's one network interface (for an AWS service's front door too).
     Host(HostIdx),
     /// A requester-managed ENI of an interface endpoint.
     InterfaceEndpoint(InterfaceEndpointIdx),
@@ -427,12 +555,19 @@ pub enum EniOwner {
 /// An elastic network interface.
 #[derive(Clone, Debug)]
 pub struct Eni {
-    /// `eni-<owner id>`.
+    /// `eni-<owner id>`; an interface endpoint's or a load balancer's:
+    /// `eni-<owner id>-<subnet id>`.
     pub id: String,
+    /// What it belongs to.
     pub owner: EniOwner,
+    /// Where it is plugged in: a subnet, the internet, or on premises.
     pub attachment: Attachment,
+    /// Its MAC address, [`eni_mac`] of its index.
     pub mac: [u8; 6],
+    /// Its private IPv4 address (an internet host's public one); 0.0.0.0
+    /// for an internet host with only an IPv6 address, meaning none.
     pub ipv4: Ipv4Addr,
+    /// Its IPv6 address, if any; never auto-assigned.
     pub ipv6: Option<Ipv6Addr>,
     /// A public IPv4 address, translated 1:1 by the VPC's internet gateway.
     pub public_ip: Option<Ipv4Addr>,
@@ -446,6 +581,7 @@ pub struct Eni {
 }
 
 impl Eni {
+    /// The subnet it is plugged into; `None` on the internet or on premises.
     pub fn subnet(&self) -> Option<SubnetIdx> {
         match self.attachment {
             Attachment::Subnet(s) => Some(s),
@@ -453,13 +589,14 @@ impl Eni {
         }
     }
 
-    /// Whether `ip` is one of this ENI's private addresses.
     /// Whether a packet from `src` that this ENI sends is another's packet
     /// passed on: a middlebox (source/destination check off) forwarding.
     pub fn forwards(&self, src: IpAddr) -> bool {
         !self.source_dest_check && !self.owns(src)
     }
 
+    /// Whether `ip` is one of this ENI's own addresses (`ipv4` or `ipv6`;
+    /// its public IP is the internet gateway's to translate, not its own).
     pub fn owns(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(v4) => v4 == self.ipv4,
@@ -471,15 +608,23 @@ impl Eni {
 /// A server a host runs: `tcp/443` answers, `udp/53` echoes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Listener {
+    /// Tcp or Udp.
     pub proto: Protocol,
+    /// The port it listens on, 1–65535.
     pub port: u16,
 }
 
 /// A virtual machine.
 #[derive(Clone, Debug)]
 pub struct Host {
+    /// The id the scenario gives, unique in the file (any text; `i-…` is
+    /// AWS's form for an instance), or `<service>.<region>` for an AWS
+    /// service's front door.
     pub id: String,
+    /// Its one network interface, `eni-<host id>`.
     pub eni: EniIdx,
+    /// The servers it runs (`listen = ["tcp/443"]`); a listener's socket is
+    /// made when its first SYN or datagram arrives.
     pub listen: Vec<Listener>,
     /// Set when the host is an AWS service's front door.
     pub service: Option<ServiceIdx>,
@@ -491,12 +636,18 @@ pub struct Host {
 pub struct AwsService {
     /// "s3", "kms", "ecr.api".
     pub name: String,
+    /// The AWS region this instance of the service is in.
     pub region: String,
     /// "s3.us-east-1.amazonaws.com".
     pub dns_name: String,
+    /// Its public IP ranges in the region, from vpcsim's catalog (disjoint
+    /// across services and regions); an address in them that is not its
+    /// front door's is owned by nobody.
     pub ranges: Vec<IpNet>,
     /// The addresses DNS answers with; the first is the host's.
     pub addresses: Vec<IpAddr>,
+    /// Its front door: a host on the internet, id `<service>.<region>`,
+    /// listening on tcp/443.
     pub host: HostIdx,
     /// Whether a gateway endpoint can reach it (S3, DynamoDB).
     pub gateway_capable: bool,
@@ -505,17 +656,32 @@ pub struct AwsService {
 /// The state of an interface endpoint (AWS's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EndpointState {
+    /// Waiting for the endpoint service's provider to accept it (the
+    /// service has `acceptance_required`); carries nothing yet.
     PendingAcceptance,
+    /// AWS's state while an endpoint is being set up; vpcsim never enters
+    /// it (an accepted endpoint is Available at once), but an accept or
+    /// reject moves it like PendingAcceptance.
     Pending,
+    /// Ready: the only state in which the endpoint carries traffic.
     Available,
+    /// The provider rejected it; carries nothing.
     Rejected,
+    /// AWS's state for a request not accepted in time; vpcsim never
+    /// enters it.
     Expired,
+    /// vpcsim's choice for a principal not in the service's
+    /// `allowed_principals`: the endpoint exists but carries nothing.
     Failed,
+    /// AWS's state while an endpoint is being deleted; vpcsim goes straight
+    /// to Deleted.
     Deleting,
+    /// Deleted by its owner: its ENIs and DNS names are gone.
     Deleted,
 }
 
 impl EndpointState {
+    /// AWS's name of the state (`PendingAcceptance`), as reports show it.
     pub fn as_str(self) -> &'static str {
         match self {
             EndpointState::PendingAcceptance => "PendingAcceptance",
@@ -548,8 +714,12 @@ impl EndpointState {
 /// (accept, reject), by its owner (delete).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointAction {
+    /// The provider accepts a pending endpoint (event `accept`).
     Accept,
+    /// The provider rejects an endpoint, even an Available one (event
+    /// `reject`).
     Reject,
+    /// The consumer deletes its endpoint (event `delete`).
     Delete,
 }
 
@@ -568,14 +738,23 @@ impl EndpointAction {
 /// from the start (its load balancer is ready in simulated time); events move it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ServiceState {
+    /// AWS's state while a service is being created; vpcsim never enters it.
     Pending,
+    /// Ready: endpoints to it may carry traffic. Every service starts here.
     Available,
+    /// AWS's state for a service that could not be created; vpcsim never
+    /// enters it.
     Failed,
+    /// AWS's state while a service is being deleted; vpcsim passes through
+    /// it at once (the timeline shows it) to Deleted.
     Deleting,
+    /// Deleted by its provider (event `delete-service`): endpoints to it
+    /// carry nothing (`endpoint-not-available`).
     Deleted,
 }
 
 impl ServiceState {
+    /// AWS's name of the state (`Available`), as reports show it.
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceState::Pending => "Pending",
@@ -590,7 +769,9 @@ impl ServiceState {
 /// What an interface endpoint connects to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointTarget {
+    /// A built-in AWS service of the endpoint's region (`kms`, `ecr.api`).
     AwsService(ServiceIdx),
+    /// A provider's endpoint service (PrivateLink), of the same region.
     EndpointService(EndpointServiceIdx),
 }
 
@@ -598,41 +779,65 @@ pub enum EndpointTarget {
 /// `target_port`.
 #[derive(Clone, Debug)]
 pub struct LbListener {
+    /// The protocol it listens for: TCP for a network load balancer
+    /// (ignored by a gateway load balancer, which takes every packet).
     pub proto: Protocol,
+    /// The port it listens on (ignored by a gateway load balancer).
     pub port: u16,
+    /// The target hosts, of the load balancer's VPC; a node picks a healthy
+    /// one by a hash of the flow.
     pub targets: Vec<HostIdx>,
+    /// The port traffic is sent to on the target (default: `port`).
     pub target_port: u16,
 }
 
+/// The type of a load balancer (the file's `type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadBalancerKind {
+    /// `network` (the default): a Network Load Balancer, TCP listeners.
     Network,
+    /// `gateway`: a Gateway Load Balancer, every packet to its appliances in
+    /// GENEVE (UDP 6081).
     Gateway,
 }
 
 /// A load balancer: one node (an ENI) per subnet, listeners and targets.
 #[derive(Clone, Debug)]
 pub struct LoadBalancer {
+    /// The id the scenario gives, unique in the file; any text is accepted.
     pub id: String,
+    /// Network or gateway.
     pub kind: LoadBalancerKind,
+    /// The VPC of its subnets.
     pub vpc: VpcIdx,
     /// One node per subnet, in the order given.
     pub nodes: Vec<EniIdx>,
+    /// Cross-zone load balancing (default off): a node may pick targets
+    /// in every AZ, not only its own.
     pub cross_zone: bool,
+    /// Its listeners: which traffic goes to which targets.
     pub listeners: Vec<LbListener>,
 }
 
 /// An endpoint service: a load balancer offered over PrivateLink.
 #[derive(Clone, Debug)]
 pub struct EndpointService {
+    /// The id the scenario gives, unique in the file; AWS's form is
+    /// vpce-svc-… but any text is accepted.
     pub id: String,
+    /// The network or gateway load balancer it offers.
     pub load_balancer: LoadBalancerIdx,
+    /// Whether a new endpoint waits for the provider's accept
+    /// (PendingAcceptance) rather than being Available at once; default true.
     pub acceptance_required: bool,
     /// ARNs (or `*`) allowed to create endpoints to it.
     pub allowed_principals: Vec<String>,
+    /// A DNS name of the provider's (`orders.example.com`) that endpoints
+    /// with private DNS on answer with their ENIs.
     pub private_dns_name: Option<String>,
     /// `com.amazonaws.vpce.<region>.<id>`.
     pub service_name: String,
+    /// The region of its load balancer's VPC; endpoints to it must be in it.
     pub region: String,
 }
 
@@ -698,7 +903,10 @@ impl EventAction {
 /// A change at a moment of simulated time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    /// When it applies, in simulated time (at most one year): before
+    /// anything else at that instant.
     pub at: std::time::Duration,
+    /// What it does.
     pub action: EventAction,
 }
 
@@ -707,19 +915,27 @@ pub struct Event {
 /// goes privately to the service.
 #[derive(Clone, Debug)]
 pub struct InterfaceEndpoint {
+    /// The id the scenario gives, unique in the file; AWS's form is vpce-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC its ENIs are in.
     pub vpc: VpcIdx,
+    /// What it connects to (the file's `service`).
     pub target: EndpointTarget,
     /// The service's name as a DNS label ("kms", "ecr.api").
     pub service_name: String,
+    /// Its VPC's region, which is its service's.
     pub region: String,
     /// One per subnet, in the order the subnets were given.
     pub enis: Vec<EniIdx>,
+    /// The endpoint's security groups, applied to each of its ENIs (default:
+    /// the VPC's default group; none for a Gateway Load Balancer endpoint).
     pub security_groups: Vec<SgIdx>,
     /// With private DNS on, the service's own name resolves to the ENIs in this VPC.
     pub private_dns: bool,
     /// Who asked for the connection.
     pub principal: String,
+    /// The endpoint policy; `None` is AWS's default full access.
     pub policy: Option<vpcsim_policy::Policy>,
     /// `vpce-<id>-<suffix>.<service>.<region>.vpce.amazonaws.com`.
     pub dns_name: String,
@@ -733,9 +949,15 @@ pub struct InterfaceEndpoint {
 /// traffic to a service of its region privately.
 #[derive(Clone, Debug)]
 pub struct GatewayEndpoint {
+    /// The id the scenario gives, unique in the file; AWS's form is vpce-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it serves: only its route tables reach it.
     pub vpc: VpcIdx,
+    /// The gateway-capable service (S3 or DynamoDB) of the VPC's region.
     pub service: ServiceIdx,
+    /// The route tables (of its VPC, each once) it adds a route to: its
+    /// service's managed prefix list, targeting it.
     pub route_tables: Vec<RouteTableIdx>,
     /// The endpoint policy; `None` is AWS's default full access.
     pub policy: Option<vpcsim_policy::Policy>,
@@ -747,8 +969,13 @@ pub struct GatewayEndpoint {
 /// translates 1:1 like an instance's.
 #[derive(Clone, Debug)]
 pub struct NatGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is nat-…
+    /// but any text is accepted.
     pub id: String,
+    /// The subnet it sits in (normally a public one, routed to an internet
+    /// gateway).
     pub subnet: SubnetIdx,
+    /// Its network interface, `eni-<id>`, at its address in `subnet`.
     pub eni: EniIdx,
     /// `connectivity = "private"`: no Elastic IP; it translates to its
     /// private address only.
@@ -759,15 +986,23 @@ pub struct NatGateway {
 /// nothing unsolicited in.
 #[derive(Clone, Debug)]
 pub struct EgressOnlyInternetGateway {
+    /// The id the scenario gives, unique in the file; AWS's form is eigw-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC it is attached to; a VPC has at most one.
     pub vpc: VpcIdx,
 }
 
 /// A VPC peering connection between two VPCs whose CIDRs do not overlap.
 #[derive(Clone, Debug)]
 pub struct VpcPeering {
+    /// The id the scenario gives, unique in the file; AWS's form is pcx-…
+    /// but any text is accepted.
     pub id: String,
+    /// The VPC that asked for the connection; either side may route to it.
     pub requester: VpcIdx,
+    /// The VPC that accepted it; not the requester, at most one peering
+    /// per pair.
     pub accepter: VpcIdx,
 }
 

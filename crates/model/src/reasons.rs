@@ -126,6 +126,8 @@ impl DropReason {
         }
     }
 
+    /// The reason a scenario's `drop_reason` word names, if it is one of
+    /// [`DropReason::ALL`]'s names exactly.
     pub fn from_name(s: &str) -> Option<DropReason> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
