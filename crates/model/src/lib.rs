@@ -408,8 +408,9 @@ pub enum RouteDest {
     PrefixList(PrefixListIdx),
 }
 
-/// How a route came to be: it breaks ties between routes to the same prefix
-/// (static beats prefix list beats propagated).
+/// How a route came to be: with its destination's kind it breaks ties between
+/// routes to the same prefix (the local route, then a static CIDR route, then
+/// a prefix-list route; `state/fib.rs`'s rank).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RouteOrigin {
     /// The implicit route for a VPC CIDR.
