@@ -281,7 +281,7 @@ pub enum Step {
 /// pays one branch per step.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     pub steps: Vec<Step>,
 }
 
@@ -295,7 +295,7 @@ impl Trace {
     }
 
     #[inline]
-    pub fn record(&mut self, step: impl FnOnce() -> Step) {
+    pub(crate) fn record(&mut self, step: impl FnOnce() -> Step) {
         if self.enabled {
             self.steps.push(step());
         }

@@ -14,9 +14,9 @@ pub struct Counters {
     /// Drops by reason (index: `DropReason as usize`).
     pub dropped: [u64; DropReason::ALL.len()],
     /// Drops by the component that dropped.
-    pub dropped_at: BTreeMap<Component, u64>,
+    pub(crate) dropped_at: BTreeMap<Component, u64>,
     /// Frames that crossed each internet gateway.
-    pub igw_crossed: Vec<u64>,
+    pub(crate) igw_crossed: Vec<u64>,
 }
 
 impl Counters {
