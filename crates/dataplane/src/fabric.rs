@@ -29,11 +29,14 @@ use crate::trace::{Component, Trace};
 /// An endpoint a connection came through, whose policy applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointRef {
+    /// A gateway endpoint (S3, DynamoDB): a route-table target in the VPC.
     Gateway(GatewayEndpointIdx),
+    /// An interface endpoint (PrivateLink): ENIs in the consumer's subnets.
     Interface(InterfaceEndpointIdx),
 }
 
 impl EndpointRef {
+    /// The endpoint as the part of the fabric that traces and drops name.
     pub fn component(self) -> Component {
         match self {
             EndpointRef::Gateway(g) => Component::GatewayEndpoint(g),
@@ -60,6 +63,7 @@ pub struct Fabric {
 }
 
 impl Fabric {
+    /// Compiles a topology (route tables, NACLs and security groups, address owners) with empty flow tables and counters.
     pub fn new(topology: Arc<Topology>) -> Fabric {
         let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
         let addresses = Addresses::new(&topology);
@@ -99,10 +103,12 @@ impl Fabric {
         self
     }
 
+    /// The VPC topology this fabric was compiled from.
     pub fn topology(&self) -> &Arc<Topology> {
         &self.topology
     }
 
+    /// The frame counts since the fabric was made.
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

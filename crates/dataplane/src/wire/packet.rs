@@ -22,15 +22,19 @@ pub struct Meta {
     pub l4: Option<usize>,
     /// IP protocol number (IPv6: of the last header).
     pub proto: u8,
+    /// Source IP address.
     pub src: IpAddr,
+    /// Destination IP address.
     pub dst: IpAddr,
     /// TCP/UDP ports; for ICMP echo the identifier in both.
     pub src_port: u16,
+    /// Destination TCP/UDP port (see `src_port`).
     pub dst_port: u16,
     /// ICMP / ICMPv6 type and code.
     pub icmp: Option<(u8, u8)>,
     /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10).
     pub tcp_flags: u8,
+    /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
     /// A fragment without its transport header: ports are unknown.
     pub fragment: bool,
@@ -199,9 +203,13 @@ impl fmt::Display for Malformed {
 /// An ARP packet (Ethernet/IPv4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arp {
+    /// ARP operation: 1 request, 2 reply.
     pub operation: u16,
+    /// The sender's MAC address.
     pub sender_mac: [u8; 6],
+    /// The sender's IPv4 address.
     pub sender_ip: Ipv4Addr,
+    /// The IPv4 address whose MAC address is asked for (or answered).
     pub target_ip: Ipv4Addr,
 }
 
@@ -210,7 +218,9 @@ pub(crate) const ARP_REQUEST: u16 = 1;
 /// A frame, read.
 #[derive(Clone, Copy, Debug)]
 pub enum Parsed {
+    /// An IPv4 or IPv6 packet.
     Ip(Meta),
+    /// An ARP request or reply.
     Arp(Arp),
 }
 
@@ -420,7 +430,9 @@ pub(crate) fn decrement_ttl(frame: &mut [u8], meta: &mut Meta) {
 /// Which address a translation rewrites.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// The source address (outbound NAT: the private address becomes the gateway's).
     Source,
+    /// The destination address (inbound: the gateway's address becomes the private one).
     Destination,
 }
 
@@ -523,7 +535,10 @@ pub enum IcmpError {
     /// The TTL / hop limit ran out.
     TimeExceeded,
     /// IPv4 "fragmentation needed" / ICMPv6 "packet too big", with the next hop's MTU.
-    TooBig { mtu: u16 },
+    TooBig {
+        /// The MTU of the next hop, in bytes.
+        mtu: u16,
+    },
 }
 
 /// Builds an ICMP (or ICMPv6) error from `router` (MAC, address) to `to` (MAC,
