@@ -143,7 +143,7 @@ fn geneve_fabric() -> &'static (Fabric, EniIdx, EniIdx) {
 /// and as an echo from it, through the one pipeline with the trace on.
 /// Returns the two verdicts, so tests can see how deep an input went.
 pub fn geneve(data: &[u8]) -> Vec<vpcsim_dataplane::Verdict> {
-    use vpcsim_dataplane::wire::geneve as gwlb;
+    use vpcsim_dataplane::geneve as gwlb;
     if let Some((endpoint, inner)) = gwlb::decapsulate(data) {
         let mut again = Vec::new();
         gwlb::encapsulate(endpoint, 0, inner, inner.first().map(|b| b >> 4) == Some(4), &mut again);

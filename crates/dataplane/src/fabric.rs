@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vpcsim_model::{EndpointState, EniIdx, GatewayEndpointIdx, InterfaceEndpointIdx, Topology, VpcIdx};
+use vpcsim_model::{EndpointState, EniIdx, GatewayEndpointIdx, InterfaceEndpointIdx, Topology};
 
 use crate::pipeline::{Cx, Verdict};
 use crate::state::addresses::Addresses;
@@ -29,11 +29,14 @@ use crate::trace::{Component, Trace};
 /// An endpoint a connection came through, whose policy applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointRef {
+    /// A gateway endpoint (S3, DynamoDB): a route-table target in the VPC.
     Gateway(GatewayEndpointIdx),
+    /// An interface endpoint (PrivateLink): ENIs in the consumer's subnets.
     Interface(InterfaceEndpointIdx),
 }
 
 impl EndpointRef {
+    /// The endpoint as the part of the fabric that traces and drops name.
     pub fn component(self) -> Component {
         match self {
             EndpointRef::Gateway(g) => Component::GatewayEndpoint(g),
@@ -60,6 +63,7 @@ pub struct Fabric {
 }
 
 impl Fabric {
+    /// Compiles a topology (route tables, NACLs and security groups, address owners) with empty flow tables and counters.
     pub fn new(topology: Arc<Topology>) -> Fabric {
         let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
         let addresses = Addresses::new(&topology);
@@ -81,29 +85,35 @@ impl Fabric {
 
     /// Limits NAT gateways to `per_destination` simultaneous connections per
     /// destination (AWS: 55,000), e.g. to meet the limit in a test.
+    #[doc(hidden)]
     pub fn with_nat_limit(mut self, per_destination: u32) -> Fabric {
         self.nat = NatTable::new(per_destination, crate::state::nat::DEFAULT_CAPACITY);
         self
     }
 
+    #[doc(hidden)]
     pub fn nat_table(&self) -> &NatTable {
         &self.nat
     }
 
     /// Bounds connection tracking at `capacity` flows.
+    #[doc(hidden)]
     pub fn with_conntrack_capacity(mut self, capacity: usize) -> Fabric {
         self.conntrack = Conntrack::with_capacity(capacity);
         self
     }
 
+    /// The VPC topology this fabric was compiled from.
     pub fn topology(&self) -> &Arc<Topology> {
         &self.topology
     }
 
+    /// The frame counts since the fabric was made.
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
 
+    #[doc(hidden)]
     pub fn conntrack(&self) -> &Conntrack {
         &self.conntrack
     }
@@ -158,6 +168,7 @@ impl Fabric {
 
     /// The gateway endpoint that carried a connection to a service, as the
     /// service sees it: (protocol, its own address and port, the client's).
+    #[doc(hidden)]
     pub fn gateway_endpoint_of(
         &self,
         proto: u8,
@@ -174,11 +185,6 @@ impl Fabric {
             Some(policy) => policy.evaluate(request),
             None => vpcsim_policy::Policy::allow_all().evaluate(request),
         }
-    }
-
-    /// The ENI that owns `ip` in `vpc`'s address space.
-    pub fn eni_at(&self, vpc: VpcIdx, ip: IpAddr) -> Option<EniIdx> {
-        self.addresses.vpc.get(&(vpc, ip)).copied()
     }
 
     /// Runs one frame that ENI `at` sent through the fabric at simulated time

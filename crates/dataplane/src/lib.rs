@@ -31,13 +31,18 @@
 
 mod fabric;
 mod pipeline;
-pub mod state;
-pub mod trace;
-pub mod wire;
+mod state;
+mod trace;
+mod wire;
 
 pub use fabric::{EndpointRef, Fabric};
-pub use pipeline::{Verdict, tgw_beaten, tgw_lookup};
+pub use pipeline::Verdict;
 pub use state::counters::Counters;
-pub use state::{conntrack, fib, filter};
 pub use trace::{Component, Direction, Drop, DropReason, NaclDecision, SgDecision, Step, Trace};
 pub use wire::packet;
+
+// What only the tests, the benchmarks and the fuzz targets reach into.
+#[doc(hidden)]
+pub use state::{conntrack, fib, filter, nat::NatTable};
+#[doc(hidden)]
+pub use wire::geneve;

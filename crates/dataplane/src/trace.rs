@@ -19,29 +19,43 @@ pub use vpcsim_model::DropReason;
 /// A part of the fabric that acts on packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Component {
+    /// An elastic network interface (ENI).
     Eni(EniIdx),
     /// The security groups of an ENI, together (their rules are a union).
     SecurityGroups(EniIdx),
+    /// A network ACL, applied at a subnet's edge.
     Nacl(NaclIdx),
+    /// A route table, of a subnet or of a gateway (edge association).
     RouteTable(RouteTableIdx),
     /// The VPC router (delivery inside the VPC).
     Vpc(VpcIdx),
+    /// An internet gateway attached to a VPC.
     InternetGateway(IgwIdx),
     /// The public internet's router.
     Internet,
+    /// A gateway endpoint (S3, DynamoDB).
     GatewayEndpoint(GatewayEndpointIdx),
+    /// An interface endpoint (PrivateLink).
     InterfaceEndpoint(vpcsim_model::InterfaceEndpointIdx),
+    /// A load balancer: a Network Load Balancer or a Gateway Load Balancer.
     LoadBalancer(vpcsim_model::LoadBalancerIdx),
     /// The Amazon DNS server of a VPC (or the internet's resolver: `None`).
     Resolver(Option<VpcIdx>),
+    /// A NAT gateway.
     NatGateway(NatGatewayIdx),
+    /// An egress-only internet gateway (IPv6 out, nothing unsolicited in).
     EgressOnlyInternetGateway(EgressOnlyIgwIdx),
+    /// A VPC peering connection.
     Peering(PeeringIdx),
+    /// A transit gateway.
     TransitGateway(vpcsim_model::TransitGatewayIdx),
     /// A transit gateway attachment (its ENIs in a VPC, or its VPN side).
     TgwAttachment(vpcsim_model::TgwAttachmentIdx),
+    /// A transit gateway route table.
     TgwRouteTable(vpcsim_model::TgwRouteTableIdx),
+    /// A virtual private gateway (the VPC's side of Site-to-Site VPN).
     VpnGateway(vpcsim_model::VpnGatewayIdx),
+    /// A Site-to-Site VPN connection.
     VpnConnection(vpcsim_model::VpnConnectionIdx),
     /// The router of an on-premises network.
     OnPrem(vpcsim_model::OnPremIdx),
@@ -103,14 +117,18 @@ impl Component {
 /// A drop: why, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Drop {
+    /// Why the packet was dropped.
     pub reason: DropReason,
+    /// The part of the fabric that dropped it.
     pub at: Component,
 }
 
 /// Direction of a filter relative to the ENI or subnet applying it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// Traffic coming in (inbound rules).
     Ingress,
+    /// Traffic going out (outbound rules).
     Egress,
 }
 
@@ -131,7 +149,12 @@ pub enum SgDecision {
     /// An ICMP error about a tracked flow.
     Related,
     /// This rule of this group allowed it (a new flow, now tracked).
-    Rule { sg: SgIdx, index: usize },
+    Rule {
+        /// The security group.
+        sg: SgIdx,
+        /// The rule's index among the group's rules in that direction.
+        index: usize,
+    },
     /// No rule of any of the ENI's groups allows it.
     Denied,
 }
@@ -140,13 +163,18 @@ pub enum SgDecision {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NaclDecision {
     /// The first rule that matched, by number.
-    Rule { number: u16, action: Action },
+    Rule {
+        /// The rule number.
+        number: u16,
+        /// Allow or deny.
+        action: Action,
+    },
     /// No rule matched: the final `*` denies.
     ImplicitDeny,
 }
 
 impl NaclDecision {
-    pub fn allows(self) -> bool {
+    pub(crate) fn allows(self) -> bool {
         matches!(self, NaclDecision::Rule { action: Action::Allow, .. })
     }
 }
@@ -156,17 +184,25 @@ impl NaclDecision {
 pub enum Step {
     /// The frame entered the fabric at this ENI.
     Sent {
+        /// The ENI that sent the frame.
         eni: EniIdx,
+        /// The packet as it was sent.
         packet: Meta,
     },
     /// ARP or neighbour discovery answered by the router.
     Resolved {
+        /// The ENI that asked.
         eni: EniIdx,
+        /// The address it asked the MAC address of.
         ip: IpAddr,
     },
+    /// The security groups of an ENI decided a packet.
     SecurityGroup {
+        /// The ENI whose security groups decided.
         eni: EniIdx,
+        /// Inbound or outbound rules.
         direction: Direction,
+        /// How they decided.
         decision: SgDecision,
     },
     /// A route-table lookup: the winning route (index into the table's routes)
@@ -174,90 +210,138 @@ pub enum Step {
     /// VPN gateway whose gateway route table (edge association) this is, when
     /// the packet is entering the VPC through it.
     RouteLookup {
+        /// The route table looked up.
         table: RouteTableIdx,
+        /// The destination address looked up.
         dest: IpAddr,
+        /// The route that won (longest prefix match), if any.
         winner: Option<usize>,
+        /// The routes that matched but lost.
         beaten: Vec<usize>,
+        /// The gateway whose edge association this table is, if any.
         gateway: Option<Component>,
     },
+    /// A network ACL decided a packet at a subnet's edge.
     Nacl {
+        /// The network ACL.
         nacl: NaclIdx,
+        /// The subnet whose edge it guards.
         subnet: SubnetIdx,
+        /// Inbound or outbound rules.
         direction: Direction,
+        /// How it decided.
         decision: NaclDecision,
     },
     /// The packet crossed a gateway or the internet.
     Crossed {
+        /// The gateway or network crossed.
         component: Component,
     },
+    /// A gateway translated one address (an internet gateway's public IP, for example).
     Translated {
+        /// The gateway that translated.
         at: Component,
+        /// Which address it rewrote.
         side: Side,
+        /// The address before.
         from: IpAddr,
+        /// The address after.
         to: IpAddr,
     },
     /// Both ends rewritten (addresses and ports), before → after.
     Rewritten {
+        /// The component that rewrote.
         at: Component,
+        /// Source address and port, destination address and port, before.
         before: (IpAddr, u16, IpAddr, u16),
+        /// Source address and port, destination address and port, after.
         after: (IpAddr, u16, IpAddr, u16),
     },
+    /// The frame reached an ENI.
     Delivered {
+        /// The ENI it was delivered to.
         eni: EniIdx,
     },
+    /// The frame was dropped.
     Dropped {
+        /// Why and where.
         drop: Drop,
+        /// What the drop was about, in words, when tracing.
         detail: Option<String>,
     },
     /// An endpoint policy decided a request that passed the endpoint.
     EndpointPolicy {
         /// The endpoint (gateway or interface).
         endpoint: Component,
+        /// The IAM principal (ARN) that made the request.
         principal: String,
+        /// The request's action (for example `s3:GetObject`).
         action: String,
+        /// The ARN of the resource the request is about.
         resource: String,
         /// Which statement decided, in words.
         decided_by: String,
+        /// Whether the policy allowed the request.
         allowed: bool,
     },
     /// A DNS query answered by the resolver.
     Dns {
+        /// The ENI that asked.
         eni: EniIdx,
+        /// The DNS server asked (the Amazon DNS server of the VPC).
         server: IpAddr,
+        /// The name asked for.
         name: String,
+        /// The answer, in words.
         answer: String,
     },
     /// A link-local service of the VPC (instance metadata, time sync)
     /// answered, before any filter.
     LinkLocal {
+        /// The ENI that asked.
         eni: EniIdx,
+        /// The link-local address of the service.
         server: IpAddr,
+        /// The service's name.
         service: &'static str,
+        /// The answer, in words.
         answer: String,
     },
     /// A Gateway Load Balancer wrapped the packet in GENEVE for an appliance.
     Encapsulated {
+        /// The Gateway Load Balancer.
         at: Component,
+        /// The appliance's ENI the packet goes to.
         appliance: EniIdx,
+        /// The packet inside the GENEVE tunnel.
         inner: Meta,
     },
     /// A Gateway Load Balancer took the packet back from GENEVE.
     Decapsulated {
+        /// The Gateway Load Balancer.
         at: Component,
+        /// The packet inside the GENEVE tunnel.
         inner: Meta,
     },
     /// The router sent an ICMP error back to the source.
     Bounced {
+        /// The ENI the error goes back to.
         eni: EniIdx,
+        /// Which ICMP error.
         error: crate::wire::packet::IcmpError,
     },
     /// A NAT gateway translated an address and port (for ICMP echo: the
     /// identifier): the source on the way out, the destination on the way back.
     NatTranslated {
+        /// The NAT gateway.
         nat: NatGatewayIdx,
+        /// Which end it rewrote: the source on the way out, the destination on the way back.
         side: Side,
+        /// The IP protocol number.
         proto: u8,
+        /// Address and port (or echo identifier) before.
         from: (IpAddr, u16),
+        /// Address and port (or echo identifier) after.
         to: (IpAddr, u16),
         /// The remote end: the destination on the way out, the source on the way back.
         remote: (IpAddr, u16),
@@ -265,14 +349,19 @@ pub enum Step {
     /// A gateway matched a packet coming in to a session or flow it had
     /// opened on the way out.
     Session {
+        /// The gateway (NAT, egress-only internet gateway, gateway endpoint) that matched.
         at: Component,
     },
     /// A transit gateway route-table lookup: the winning route (index into
     /// the table's routes) and the other routes that matched but lost.
     TgwRouteLookup {
+        /// The transit gateway route table looked up.
         table: vpcsim_model::TgwRouteTableIdx,
+        /// The destination address looked up.
         dest: IpAddr,
+        /// The route that won (longest prefix match), if any.
         winner: Option<usize>,
+        /// The routes that matched but lost.
         beaten: Vec<usize>,
     },
 }
@@ -281,21 +370,24 @@ pub enum Step {
 /// pays one branch per step.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
-    pub enabled: bool,
+    pub(crate) enabled: bool,
+    /// The steps recorded, in order.
     pub steps: Vec<Step>,
 }
 
 impl Trace {
+    /// A trace that records every step.
     pub fn on() -> Trace {
         Trace { enabled: true, steps: Vec::new() }
     }
 
+    /// A trace that records nothing (the hot path).
     pub fn off() -> Trace {
         Trace::default()
     }
 
     #[inline]
-    pub fn record(&mut self, step: impl FnOnce() -> Step) {
+    pub(crate) fn record(&mut self, step: impl FnOnce() -> Step) {
         if self.enabled {
             self.steps.push(step());
         }

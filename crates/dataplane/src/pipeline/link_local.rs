@@ -22,21 +22,21 @@ use crate::wire::answers::{METADATA_ANSWER, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, 
 use crate::wire::packet::{self, Meta};
 
 /// The instance metadata service's addresses.
-pub const METADATA_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
-pub const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+pub(super) const METADATA_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+pub(super) const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 /// The Amazon Time Sync Service's addresses.
-pub const TIME_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
-pub const TIME_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x123);
+pub(super) const TIME_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
+pub(super) const TIME_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x123);
 
 /// Which link-local service a packet is for, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Service {
+pub(super) enum Service {
     Metadata,
     TimeSync,
 }
 
 impl Service {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Service::Metadata => "the instance metadata service",
             Service::TimeSync => "the Amazon Time Sync Service",
@@ -45,7 +45,7 @@ impl Service {
 }
 
 /// The service at `dst`, for a packet of an instance in a VPC.
-pub fn service_at(dst: IpAddr) -> Option<Service> {
+pub(super) fn service_at(dst: IpAddr) -> Option<Service> {
     match dst {
         IpAddr::V4(a) if a == METADATA_V4 => Some(Service::Metadata),
         IpAddr::V6(a) if a == METADATA_V6 => Some(Service::Metadata),

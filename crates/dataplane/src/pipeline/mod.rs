@@ -32,7 +32,6 @@ mod vpc;
 
 pub(crate) use cx::Cx;
 pub use cx::Verdict;
-pub use transit::{tgw_beaten, tgw_lookup};
 
 use vpcsim_model::{Attachment, EniIdx, Protocol};
 

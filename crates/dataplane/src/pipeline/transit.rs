@@ -45,7 +45,7 @@ use crate::wire::packet::Meta;
 
 /// The route of a transit gateway route table that wins for `dest`: the
 /// longest prefix, then static over propagated, then the route listed first.
-pub fn tgw_lookup(table: &TgwRouteTable, dest: IpAddr) -> Option<usize> {
+pub(crate) fn tgw_lookup(table: &TgwRouteTable, dest: IpAddr) -> Option<usize> {
     let mut best: Option<(u8, TgwRouteOrigin, usize)> = None;
     for (i, r) in table.routes.iter().enumerate() {
         if !r.dest.contains(&dest) {
@@ -65,7 +65,7 @@ pub fn tgw_lookup(table: &TgwRouteTable, dest: IpAddr) -> Option<usize> {
 
 /// For the trace: the other routes of `table` that match `dest`, most
 /// specific first. Explains a decision; never makes one.
-pub fn tgw_beaten(table: &TgwRouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
+pub(crate) fn tgw_beaten(table: &TgwRouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
     let mut others: Vec<(u8, usize)> = table
         .routes
         .iter()

@@ -29,15 +29,15 @@ use vpcsim_model::{EniIdx, Protocol};
 use crate::trace::Direction;
 use crate::wire::packet::{Meta, TCP_FIN, TCP_RST};
 
-pub const TCP_ESTABLISHED_TIMEOUT: Duration = Duration::from_secs(432_000);
-pub const TCP_CLOSING_TIMEOUT: Duration = Duration::from_secs(120);
-pub const TCP_RESET_TIMEOUT: Duration = Duration::from_secs(5);
-pub const UDP_TIMEOUT: Duration = Duration::from_secs(30);
-pub const UDP_STREAM_TIMEOUT: Duration = Duration::from_secs(180);
-pub const OTHER_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const TCP_ESTABLISHED_TIMEOUT: Duration = Duration::from_secs(432_000);
+pub(crate) const TCP_CLOSING_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const TCP_RESET_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const UDP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const UDP_STREAM_TIMEOUT: Duration = Duration::from_secs(180);
+pub(crate) const OTHER_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The default bound on tracked flows of one fabric.
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
+pub(crate) const DEFAULT_CAPACITY: usize = 1 << 20;
 
 /// A flow as one ENI sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,7 +56,7 @@ impl FlowKey {
         Self::from_parts(eni, direction, meta.proto, meta.src, meta.dst, meta.src_port, meta.dst_port)
     }
 
-    pub fn from_parts(
+    pub(crate) fn from_parts(
         eni: EniIdx,
         direction: Direction,
         proto: u8,
@@ -232,19 +232,9 @@ impl Conntrack {
         self.len() == 0
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// Bytes held by the tables now (allocated buckets, not only live ones).
     pub fn memory_bytes(&self) -> usize {
         table_bytes::<(Key4, Slot)>(self.v4.capacity()) + table_bytes::<(FlowKey, Slot)>(self.v6.capacity())
-    }
-
-    pub fn clear(&mut self) {
-        self.v4.clear();
-        self.v6.clear();
-        self.earliest_expiry = u64::MAX;
     }
 
     /// The flow's entry, if tracked (expired or not).

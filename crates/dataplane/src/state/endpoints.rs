@@ -18,13 +18,13 @@ use vpcsim_model::{EndpointState, EniIdx, HostIdx, InterfaceEndpointIdx, LoadBal
 use super::expiring::ExpiringTable;
 
 /// How long an idle translated flow is remembered (PrivateLink's idle timeout).
-pub const FLOW_IDLE: Duration = Duration::from_secs(350);
+pub(crate) const FLOW_IDLE: Duration = Duration::from_secs(350);
 /// Ports the endpoint allocates on the service side.
 const FIRST_PORT: u16 = 1024;
 
 /// The client side of a translated flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EndpointFlow {
+pub(crate) struct EndpointFlow {
     pub endpoint: InterfaceEndpointIdx,
     /// The endpoint ENI the client connected to.
     pub eni: EniIdx,
@@ -39,13 +39,13 @@ pub struct EndpointFlow {
 }
 
 /// (protocol, service address, service port, allocated port).
-pub type ServiceSideKey = (u8, IpAddr, u16, u16);
+pub(crate) type ServiceSideKey = (u8, IpAddr, u16, u16);
 /// (endpoint ENI, protocol, client address, client port, ENI port).
-pub type ClientSideKey = (EniIdx, u8, IpAddr, u16, u16);
+pub(crate) type ClientSideKey = (EniIdx, u8, IpAddr, u16, u16);
 
 /// The endpoints' states and translated flows.
 #[derive(Clone, Debug)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     pub states: Vec<EndpointState>,
     /// The translated flows, forgotten after [`FLOW_IDLE`] idle. An expired
     /// flow stays (with its client-side entry) until its port is reused.
@@ -61,7 +61,7 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    pub fn new(t: &Topology) -> Endpoints {
+    pub(crate) fn new(t: &Topology) -> Endpoints {
         Endpoints {
             states: t.interface_endpoints.iter().map(|e| e.state).collect(),
             by_service: ExpiringTable::new(FLOW_IDLE),
@@ -73,7 +73,7 @@ impl Endpoints {
     }
 
     /// The port and far side of a client flow already translated, refreshed.
-    pub fn existing(&mut self, client: ClientSideKey, now: Duration) -> Option<(u16, (IpAddr, u16))> {
+    pub(crate) fn existing(&mut self, client: ClientSideKey, now: Duration) -> Option<(u16, (IpAddr, u16))> {
         let &(port, far) = self.by_client.get(&client)?;
         self.by_service.touch(&(client.1, far.0, far.1, port), now)?;
         Some((port, far))
@@ -81,7 +81,7 @@ impl Endpoints {
 
     /// A new service-side port for a client flow toward `far`. `None` when
     /// every port toward that address and port is taken.
-    pub fn allocate(
+    pub(crate) fn allocate(
         &mut self,
         client: ClientSideKey,
         far: (IpAddr, u16),
@@ -105,7 +105,13 @@ impl Endpoints {
     }
 
     /// The flow a service's packet (from `service`, to `port`) belongs to.
-    pub fn flow_back(&mut self, proto: u8, service: (IpAddr, u16), port: u16, now: Duration) -> Option<EndpointFlow> {
+    pub(crate) fn flow_back(
+        &mut self,
+        proto: u8,
+        service: (IpAddr, u16),
+        port: u16,
+        now: Duration,
+    ) -> Option<EndpointFlow> {
         self.by_service.touch(&(proto, service.0, service.1, port), now).copied()
     }
 }

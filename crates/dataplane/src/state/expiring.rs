@@ -31,7 +31,7 @@ struct Timed<V> {
 
 /// Entries forgotten after `idle` without use.
 #[derive(Clone, Debug)]
-pub struct ExpiringTable<K, V> {
+pub(crate) struct ExpiringTable<K, V> {
     entries: FxHashMap<K, Timed<V>>,
     idle: Duration,
     /// No entry's deadline is before this: a lower bound (`Duration::MAX` when empty).
@@ -40,55 +40,45 @@ pub struct ExpiringTable<K, V> {
 
 impl<K: Copy + Eq + Hash, V> ExpiringTable<K, V> {
     /// An empty table whose entries live `idle` after their last use.
-    pub fn new(idle: Duration) -> Self {
+    pub(crate) fn new(idle: Duration) -> Self {
         ExpiringTable { entries: FxHashMap::default(), idle, earliest: Duration::MAX }
     }
 
-    /// How long an entry lives without use.
-    pub fn idle(&self) -> Duration {
-        self.idle
-    }
-
     /// Entries held, expired ones not yet removed or swept included.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn clear(&mut self) {
-        self.entries.clear();
-        self.earliest = Duration::MAX;
-    }
-
-    pub fn contains_key(&self, key: &K) -> bool {
+    pub(crate) fn contains_key(&self, key: &K) -> bool {
         self.entries.contains_key(key)
     }
 
     /// Opens (or reopens) `key` with `value`, alive until `now` + idle.
     /// Returns the value it replaces, alive or not.
-    pub fn insert(&mut self, key: K, value: V, now: Duration) -> Option<V> {
+    pub(crate) fn insert(&mut self, key: K, value: V, now: Duration) -> Option<V> {
         let deadline = now.saturating_add(self.idle);
         self.earliest = self.earliest.min(deadline);
         self.entries.insert(key, Timed { value, deadline }).map(|old| old.value)
     }
 
     /// The value under `key`, alive or expired: who held the key last.
-    pub fn peek(&self, key: &K) -> Option<&V> {
+    pub(crate) fn peek(&self, key: &K) -> Option<&V> {
         self.entries.get(key).map(|e| &e.value)
     }
 
     /// The value under `key` if it is alive at `now` (not refreshed).
-    pub fn get_live(&self, key: &K, now: Duration) -> Option<&V> {
+    pub(crate) fn get_live(&self, key: &K, now: Duration) -> Option<&V> {
         self.entries.get(key).filter(|e| now < e.deadline).map(|e| &e.value)
     }
 
     /// The value under `key` if it is alive at `now`, its deadline pushed to
     /// `now` + idle. An expired entry is left in place.
     #[inline]
-    pub fn touch(&mut self, key: &K, now: Duration) -> Option<&mut V> {
+    pub(crate) fn touch(&mut self, key: &K, now: Duration) -> Option<&mut V> {
         let idle = self.idle;
         let e = self.entries.get_mut(key).filter(|e| now < e.deadline)?;
         e.deadline = now.saturating_add(idle);
@@ -97,7 +87,7 @@ impl<K: Copy + Eq + Hash, V> ExpiringTable<K, V> {
 
     /// As [`touch`](Self::touch), but an expired entry is removed.
     #[inline]
-    pub fn touch_or_forget(&mut self, key: K, now: Duration) -> Option<&mut V> {
+    pub(crate) fn touch_or_forget(&mut self, key: K, now: Duration) -> Option<&mut V> {
         let idle = self.idle;
         match self.entries.entry(key) {
             Entry::Occupied(o) if now < o.get().deadline => {
@@ -113,14 +103,14 @@ impl<K: Copy + Eq + Hash, V> ExpiringTable<K, V> {
         }
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
         self.entries.remove(key).map(|e| e.value)
     }
 
     /// Removes every entry expired at `now`, handing each to `forget` (so
     /// that structure kept on top of the table can follow). Free while
     /// nothing can have expired.
-    pub fn sweep(&mut self, now: Duration, mut forget: impl FnMut(&K, &V)) {
+    pub(crate) fn sweep(&mut self, now: Duration, mut forget: impl FnMut(&K, &V)) {
         if now < self.earliest {
             return;
         }
@@ -200,8 +190,5 @@ mod tests {
         assert_eq!(t.earliest, Duration::MAX);
         t.insert(4, 'd', S(1000));
         assert_eq!(t.earliest, S(1350));
-        t.clear();
-        assert!(t.is_empty());
-        assert_eq!(t.earliest, Duration::MAX);
     }
 }

@@ -27,9 +27,9 @@ use vpcsim_model::{RouteDest, RouteOrigin, RouteTable, RouteTarget, Topology};
 pub struct FibEntry {
     /// Index into the route table's `routes`.
     pub route: usize,
-    pub target: RouteTarget,
+    pub(crate) target: RouteTarget,
     /// The prefix that matched (for a prefix-list route: the entry).
-    pub prefix: IpNet,
+    pub(crate) prefix: IpNet,
     rank: u8,
 }
 
@@ -250,7 +250,7 @@ impl Fib {
 
 /// For the trace: every route of `table` other than `winner` that also matches
 /// `dest`, most specific first. Explains a decision; never makes one.
-pub fn beaten_routes(t: &Topology, table: &RouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
+pub(crate) fn beaten_routes(t: &Topology, table: &RouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
     let mut others: Vec<(u8, usize)> = table
         .routes
         .iter()

@@ -23,7 +23,7 @@ use crate::wire::packet::Meta;
 /// Whether a rule's protocol and ports (ICMP: types) match the packet. The one
 /// place both NACLs and security groups decide this.
 #[inline]
-pub fn l4_matches(proto: Protocol, ports: PortRange, meta: &Meta) -> bool {
+pub(crate) fn l4_matches(proto: Protocol, ports: PortRange, meta: &Meta) -> bool {
     if !proto.matches(meta.proto) {
         return false;
     }
@@ -36,7 +36,7 @@ pub fn l4_matches(proto: Protocol, ports: PortRange, meta: &Meta) -> bool {
 /// The address on the far side of the filter: the source coming in, the
 /// destination going out.
 #[inline]
-pub fn remote(meta: &Meta, direction: Direction) -> IpAddr {
+pub(crate) fn remote(meta: &Meta, direction: Direction) -> IpAddr {
     match direction {
         Direction::Ingress => meta.src,
         Direction::Egress => meta.dst,
@@ -106,7 +106,7 @@ pub fn evaluate_security_groups(
 }
 
 /// Rule lists of at most this many rules are scanned; longer ones get an index.
-pub const INDEX_FROM: usize = 16;
+pub(crate) const INDEX_FROM: usize = 16;
 
 fn slot(direction: Direction) -> usize {
     match direction {
@@ -119,7 +119,7 @@ fn slot(direction: Direction) -> usize {
 /// once with the fabric; the answers are those of `evaluate_nacl` and
 /// `evaluate_security_groups`.
 #[derive(Clone, Debug, Default)]
-pub struct Filters {
+pub(crate) struct Filters {
     /// Per NACL: ingress, egress (`None`: short enough to scan).
     nacls: Vec<[Option<RuleIndex>; 2]>,
     /// Per security group: ingress, egress.
@@ -127,7 +127,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn compile(t: &Topology) -> Filters {
+    pub(crate) fn compile(t: &Topology) -> Filters {
         let nacl_side = |rules: &[vpcsim_model::NaclRule]| {
             (rules.len() > INDEX_FROM).then(|| {
                 RuleIndex::build(
@@ -163,7 +163,7 @@ impl Filters {
     }
 
     /// `evaluate_nacl`, through the index when there is one.
-    pub fn nacl(&self, t: &Topology, nacl: NaclIdx, direction: Direction, meta: &Meta) -> NaclDecision {
+    pub(crate) fn nacl(&self, t: &Topology, nacl: NaclIdx, direction: Direction, meta: &Meta) -> NaclDecision {
         let n = t.nacl(nacl);
         let Some(index) = self.nacls.get(nacl.index()).and_then(|s| s[slot(direction)].as_ref()) else {
             return evaluate_nacl(n, direction, meta);
@@ -182,7 +182,7 @@ impl Filters {
     }
 
     /// `evaluate_security_groups`, through the index of each group that has one.
-    pub fn security_groups(
+    pub(crate) fn security_groups(
         &self,
         t: &Topology,
         groups: &[SgIdx],

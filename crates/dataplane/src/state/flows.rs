@@ -32,22 +32,22 @@ pub(crate) const GATEWAY_FLOW_IDLE: Duration = Duration::from_secs(350);
 pub(crate) type GatewayFlows = ExpiringTable<GatewayFlowKey, GatewayFlow>;
 
 /// How long an egress-only internet gateway remembers an idle flow.
-pub const EGRESS_ONLY_IDLE: Duration = Duration::from_secs(350);
+pub(crate) const EGRESS_ONLY_IDLE: Duration = Duration::from_secs(350);
 /// The bound on flows remembered by the egress-only internet gateways of a fabric.
-pub const EGRESS_ONLY_CAPACITY: usize = 1 << 20;
+pub(crate) const EGRESS_ONLY_CAPACITY: usize = 1 << 20;
 
 /// A flow an egress-only internet gateway carried out, keyed from inside:
 /// (protocol, inside address, inside port, remote address, remote port).
 type EgressKey = FlowTuple;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EgressFlow {
+pub(crate) struct EgressFlow {
     pub gateway: EgressOnlyIgwIdx,
 }
 
 /// The flows of every egress-only internet gateway.
 #[derive(Clone, Debug)]
-pub struct EgressFlows {
+pub(crate) struct EgressFlows {
     flows: ExpiringTable<EgressKey, EgressFlow>,
 }
 
@@ -58,18 +58,6 @@ impl Default for EgressFlows {
 }
 
 impl EgressFlows {
-    pub fn clear(&mut self) {
-        self.flows.clear();
-    }
-
-    pub fn len(&self) -> usize {
-        self.flows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
-    }
-
     /// Remembers a flow going out; `false` when the table is full of live flows.
     pub(crate) fn open(&mut self, key: EgressKey, gateway: EgressOnlyIgwIdx, now: Duration) -> bool {
         if self.flows.len() >= EGRESS_ONLY_CAPACITY && !self.flows.contains_key(&key) {

@@ -8,12 +8,15 @@
 //! only `wire` and `trace`.
 
 pub(crate) mod addresses;
+#[doc(hidden)]
 pub mod conntrack;
 pub(crate) mod counters;
-pub mod endpoints;
-pub mod expiring;
+pub(crate) mod endpoints;
+pub(crate) mod expiring;
+#[doc(hidden)]
 pub mod fib;
+#[doc(hidden)]
 pub mod filter;
-pub mod flows;
-pub mod nat;
-pub mod resolver;
+pub(crate) mod flows;
+pub(crate) mod nat;
+pub(crate) mod resolver;

@@ -21,18 +21,18 @@ use vpcsim_model::NatGatewayIdx;
 use super::expiring::ExpiringTable;
 
 /// A NAT gateway forgets a connection idle this long.
-pub const NAT_IDLE_TIMEOUT: Duration = Duration::from_secs(350);
+pub(crate) const NAT_IDLE_TIMEOUT: Duration = Duration::from_secs(350);
 /// AWS's limit of simultaneous connections to one destination, per address.
-pub const PORTS_PER_DESTINATION: u32 = 55_000;
+pub(crate) const PORTS_PER_DESTINATION: u32 = 55_000;
 /// The lowest port a NAT gateway hands out.
-pub const FIRST_PORT: u16 = 1024;
+pub(crate) const FIRST_PORT: u16 = 1024;
 /// The default bound on sessions of one fabric (all NAT gateways).
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
+pub(crate) const DEFAULT_CAPACITY: usize = 1 << 20;
 
 /// Where translated connections go: per NAT gateway, protocol, remote address
 /// and port (0 for ICMP).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Destination {
+pub(crate) struct Destination {
     pub nat: NatGatewayIdx,
     pub proto: u8,
     pub ip: IpAddr,
@@ -48,6 +48,7 @@ struct PerDestination {
 }
 
 /// The sessions of every NAT gateway of a fabric.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
 pub struct NatTable {
     /// (destination, inside address, inside port) → the NAT gateway's port.
@@ -70,7 +71,7 @@ impl Default for NatTable {
 impl NatTable {
     /// A table allowing `limit` connections per destination (at most the
     /// 64,512 ports of 1024–65535) and `capacity` sessions in all.
-    pub fn new(limit: u32, capacity: usize) -> NatTable {
+    pub(crate) fn new(limit: u32, capacity: usize) -> NatTable {
         let ports = u32::from(u16::MAX - FIRST_PORT) + 1;
         NatTable {
             out: FxHashMap::default(),
@@ -90,16 +91,10 @@ impl NatTable {
         self.back.is_empty()
     }
 
-    pub fn clear(&mut self) {
-        self.out.clear();
-        self.back.clear();
-        self.per_destination.clear();
-    }
-
     /// The NAT gateway's port for a connection from `inside` to `dest`: the
     /// session's if it has one (kept alive), else a new one. `None` when no
     /// port is left for that destination (or the table is full).
-    pub fn outbound(&mut self, dest: Destination, inside: (IpAddr, u16), now: Duration) -> Option<u16> {
+    pub(crate) fn outbound(&mut self, dest: Destination, inside: (IpAddr, u16), now: Duration) -> Option<u16> {
         if let Some(&port) = self.out.get(&(dest, inside.0, inside.1)) {
             match self.back.touch(&(dest, port), now) {
                 Some(s) if *s == inside => return Some(port),
@@ -139,7 +134,7 @@ impl NatTable {
 
     /// The inside address and port of the session that uses `port` towards
     /// `dest`, if it lives (kept alive).
-    pub fn inbound(&mut self, dest: Destination, port: u16, now: Duration) -> Option<(IpAddr, u16)> {
+    pub(crate) fn inbound(&mut self, dest: Destination, port: u16, now: Duration) -> Option<(IpAddr, u16)> {
         let inside = self.back.touch(&(dest, port), now).copied();
         if inside.is_none() {
             self.remove(dest, port);

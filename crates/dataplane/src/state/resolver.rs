@@ -18,14 +18,14 @@ use vpcsim_dns::Answer;
 use vpcsim_model::{Attachment, DnsRecordData, EndpointState, EndpointTarget, Topology, VpcIdx};
 
 /// The resolver's link-local address, in every VPC.
-pub const LINK_LOCAL_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+pub(crate) const LINK_LOCAL_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
 /// The resolver's IPv6 address (Nitro instances), in every VPC.
-pub const LINK_LOCAL_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x253);
+pub(crate) const LINK_LOCAL_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x253);
 /// How long answers may be cached (seconds).
-pub const TTL: u32 = 60;
+pub(crate) const TTL: u32 = 60;
 
 /// Whether `ip` is the Amazon DNS server as seen from inside `vpc`.
-pub fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
+pub(crate) fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => a == t.vpc(vpc).dns_server() || a == LINK_LOCAL_V4,
         IpAddr::V6(a) => a == LINK_LOCAL_V6,
@@ -34,7 +34,7 @@ pub fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
 
 /// What `name` (lowercase, no trailing dot) resolves to for a querier in
 /// `from` (`None`: on the internet).
-pub fn lookup(
+pub(crate) fn lookup(
     t: &Topology,
     states: &[EndpointState],
     from: Option<VpcIdx>,

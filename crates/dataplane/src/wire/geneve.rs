@@ -7,7 +7,7 @@
 /// GENEVE's UDP port.
 pub const GENEVE_PORT: u16 = 6081;
 /// AWS's GENEVE option class for Gateway Load Balancer metadata.
-pub const AWS_OPTION_CLASS: u16 = 0x0108;
+pub(crate) const AWS_OPTION_CLASS: u16 = 0x0108;
 const OPTION_ENDPOINT: u8 = 1;
 const OPTION_COOKIE: u8 = 3;
 

@@ -4,5 +4,6 @@
 //! and no AWS rule here.
 
 pub(crate) mod answers;
+#[doc(hidden)]
 pub mod geneve;
 pub mod packet;

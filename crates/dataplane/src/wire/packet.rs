@@ -11,9 +11,7 @@ use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
 use vpcsim_model::Protocol;
 
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
-pub const ETHERTYPE_ARP: u16 = 0x0806;
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+pub(crate) const ETHERTYPE_ARP: u16 = 0x0806;
 
 /// What the rules look at in an IP packet, and where its headers sit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,15 +22,19 @@ pub struct Meta {
     pub l4: Option<usize>,
     /// IP protocol number (IPv6: of the last header).
     pub proto: u8,
+    /// Source IP address.
     pub src: IpAddr,
+    /// Destination IP address.
     pub dst: IpAddr,
     /// TCP/UDP ports; for ICMP echo the identifier in both.
     pub src_port: u16,
+    /// Destination TCP/UDP port (see `src_port`).
     pub dst_port: u16,
     /// ICMP / ICMPv6 type and code.
     pub icmp: Option<(u8, u8)>,
     /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10).
     pub tcp_flags: u8,
+    /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
     /// A fragment without its transport header: ports are unknown.
     pub fragment: bool,
@@ -42,15 +44,15 @@ pub struct Meta {
     pub dont_fragment: bool,
 }
 
-pub const TCP_FIN: u8 = 0x01;
-pub const TCP_SYN: u8 = 0x02;
-pub const TCP_RST: u8 = 0x04;
-pub const TCP_ACK: u8 = 0x10;
+pub(crate) const TCP_FIN: u8 = 0x01;
+pub(crate) const TCP_SYN: u8 = 0x02;
+pub(crate) const TCP_RST: u8 = 0x04;
+pub(crate) const TCP_ACK: u8 = 0x10;
 
 impl Meta {
     /// A hash of the flow (protocol, both ends), stable for its life: how a
     /// load balancer picks a target.
-    pub fn flow_hash(&self) -> u64 {
+    pub(crate) fn flow_hash(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
         (self.proto, self.src, self.src_port, self.dst, self.dst_port).hash(&mut h);
@@ -60,7 +62,7 @@ impl Meta {
     /// A hash of the flow that is the same in both directions: how a Gateway
     /// Load Balancer and a transit gateway in appliance mode keep a flow's
     /// two directions on one appliance or AZ.
-    pub fn symmetric_flow_hash(&self) -> u64 {
+    pub(crate) fn symmetric_flow_hash(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let a = (self.src, self.src_port);
         let b = (self.dst, self.dst_port);
@@ -70,14 +72,14 @@ impl Meta {
         h.finish()
     }
 
-    pub fn is_ipv4(&self) -> bool {
+    pub(crate) fn is_ipv4(&self) -> bool {
         self.src.is_ipv4()
     }
 
     /// What port-like value rules compare against: the destination port for TCP
     /// and UDP, the type for ICMP; `None` when the packet has neither (or is a
     /// fragment without its transport header).
-    pub fn rule_port(&self) -> Option<u16> {
+    pub(crate) fn rule_port(&self) -> Option<u16> {
         if self.fragment {
             return None;
         }
@@ -89,18 +91,18 @@ impl Meta {
     }
 
     /// Whether this is an ICMP echo request (v4 type 8, v6 type 128).
-    pub fn is_echo_request(&self) -> bool {
+    pub(crate) fn is_echo_request(&self) -> bool {
         matches!((self.proto, self.icmp), (Protocol::ICMP, Some((8, _))) | (Protocol::ICMPV6, Some((128, _))))
     }
 
     /// Whether this is an ICMP echo reply (v4 type 0, v6 type 129).
-    pub fn is_echo_reply(&self) -> bool {
+    pub(crate) fn is_echo_reply(&self) -> bool {
         matches!((self.proto, self.icmp), (Protocol::ICMP, Some((0, _))) | (Protocol::ICMPV6, Some((129, _))))
     }
 
     /// Whether this is an ICMP error that quotes another packet (destination
     /// unreachable, time exceeded, parameter problem; ICMPv6 packet too big too).
-    pub fn is_icmp_error(&self) -> bool {
+    pub(crate) fn is_icmp_error(&self) -> bool {
         match (self.proto, self.icmp) {
             (Protocol::ICMP, Some((t, _))) => matches!(t, 3 | 11 | 12),
             (Protocol::ICMPV6, Some((t, _))) => (1..=4).contains(&t),
@@ -201,18 +203,24 @@ impl fmt::Display for Malformed {
 /// An ARP packet (Ethernet/IPv4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arp {
+    /// ARP operation: 1 request, 2 reply.
     pub operation: u16,
+    /// The sender's MAC address.
     pub sender_mac: [u8; 6],
+    /// The sender's IPv4 address.
     pub sender_ip: Ipv4Addr,
+    /// The IPv4 address whose MAC address is asked for (or answered).
     pub target_ip: Ipv4Addr,
 }
 
-pub const ARP_REQUEST: u16 = 1;
+pub(crate) const ARP_REQUEST: u16 = 1;
 
 /// A frame, read.
 #[derive(Clone, Copy, Debug)]
 pub enum Parsed {
+    /// An IPv4 or IPv6 packet.
     Ip(Meta),
+    /// An ARP request or reply.
     Arp(Arp),
 }
 
@@ -368,6 +376,7 @@ fn parse_arp(s: &[u8]) -> Result<Parsed, Malformed> {
 
 /// The flow an ICMP error quotes: (proto, src, dst, src port, dst port) of the
 /// packet that caused it, read from the quoted IP header and its first 8 bytes.
+#[doc(hidden)]
 pub fn quoted_flow(frame: &[u8], meta: &Meta) -> Option<(u8, IpAddr, IpAddr, u16, u16)> {
     let inner = frame.get(meta.l4? + 8..)?;
     let (proto, src, dst, l4) = if meta.is_ipv4() {
@@ -404,7 +413,7 @@ pub fn set_macs(frame: &mut [u8], src: [u8; 6], dst: [u8; 6]) {
 
 /// Decrements the TTL / hop limit by one, patching the IPv4 header checksum
 /// incrementally (RFC 1624). The caller has checked that the TTL is above 1.
-pub fn decrement_ttl(frame: &mut [u8], meta: &mut Meta) {
+pub(crate) fn decrement_ttl(frame: &mut [u8], meta: &mut Meta) {
     let l3 = meta.l3;
     if meta.is_ipv4() {
         // TTL is the high byte of the 16-bit word at offset 8.
@@ -421,13 +430,15 @@ pub fn decrement_ttl(frame: &mut [u8], meta: &mut Meta) {
 /// Which address a translation rewrites.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// The source address (outbound NAT: the private address becomes the gateway's).
     Source,
+    /// The destination address (inbound: the gateway's address becomes the private one).
     Destination,
 }
 
 /// Replaces an IPv4 source or destination address, patching the IP header
 /// checksum and the TCP/UDP checksum (whose pseudo-header holds the address).
-pub fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr) {
+pub(crate) fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr) {
     let at = meta.l3 + if side == Side::Source { 12 } else { 16 };
     let old_bytes: [u8; 4] = [frame[at], frame[at + 1], frame[at + 2], frame[at + 3]];
     let new_bytes = new.octets();
@@ -458,7 +469,7 @@ pub fn rewrite_ipv4(frame: &mut [u8], meta: &mut Meta, side: Side, new: Ipv4Addr
 /// Replaces a TCP/UDP source or destination port, or an ICMP echo's
 /// identifier (either side: an echo has one), patching the transport
 /// checksum incrementally. A frame too short for it is left alone.
-pub fn rewrite_port(frame: &mut [u8], meta: &mut Meta, side: Side, new: u16) {
+pub(crate) fn rewrite_port(frame: &mut [u8], meta: &mut Meta, side: Side, new: u16) {
     let Some(l4) = meta.l4.filter(|_| !meta.fragment) else { return };
     let (at, checksum) = match meta.proto {
         Protocol::TCP => (l4 + if side == Side::Source { 0 } else { 2 }, Some(l4 + 16)),
@@ -506,7 +517,7 @@ fn patch_checksum(frame: &mut [u8], at: usize, old: &[u16], new: &[u16]) {
 }
 
 /// Builds an ARP reply: `mac` owns `ip`, told to the asker.
-pub fn arp_reply(out: &mut Vec<u8>, request: &Arp, mac: [u8; 6], ip: Ipv4Addr) {
+pub(crate) fn arp_reply(out: &mut Vec<u8>, request: &Arp, mac: [u8; 6], ip: Ipv4Addr) {
     out.clear();
     out.extend_from_slice(&request.sender_mac);
     out.extend_from_slice(&mac);
@@ -524,13 +535,16 @@ pub enum IcmpError {
     /// The TTL / hop limit ran out.
     TimeExceeded,
     /// IPv4 "fragmentation needed" / ICMPv6 "packet too big", with the next hop's MTU.
-    TooBig { mtu: u16 },
+    TooBig {
+        /// The MTU of the next hop, in bytes.
+        mtu: u16,
+    },
 }
 
 /// Builds an ICMP (or ICMPv6) error from `router` (MAC, address) to `to` (MAC,
 /// address) quoting `packet` (the offending IP packet, from its IP header):
 /// as much of it as fits in 576 bytes (IPv4) or 1280 bytes (IPv6).
-pub fn icmp_error(
+pub(crate) fn icmp_error(
     out: &mut Vec<u8>,
     error: IcmpError,
     router: ([u8; 6], IpAddr),
@@ -568,11 +582,11 @@ pub fn icmp_error(
 }
 
 /// ICMPv6 neighbour-discovery types (router solicitation .. redirect).
-pub const NDP_TYPES: std::ops::RangeInclusive<u8> = 133..=137;
-pub const NEIGHBOUR_SOLICITATION: u8 = 135;
+pub(crate) const NDP_TYPES: std::ops::RangeInclusive<u8> = 133..=137;
+pub(crate) const NEIGHBOUR_SOLICITATION: u8 = 135;
 
 /// The target address of a neighbour solicitation.
-pub fn ns_target(frame: &[u8], meta: &Meta) -> Option<Ipv6Addr> {
+pub(crate) fn ns_target(frame: &[u8], meta: &Meta) -> Option<Ipv6Addr> {
     let l4 = meta.l4?;
     let b: [u8; 16] = frame.get(l4 + 8..l4 + 24)?.try_into().ok()?;
     Some(Ipv6Addr::from(b))
@@ -581,7 +595,7 @@ pub fn ns_target(frame: &[u8], meta: &Meta) -> Option<Ipv6Addr> {
 /// Builds a neighbour advertisement answering a solicitation from `asker`
 /// (MAC, IPv6 address): `mac` owns `target`. Hop limit 255, source = target,
 /// with the target link-layer address option, as RFC 4861 and smoltcp want.
-pub fn neighbour_advertisement(
+pub(crate) fn neighbour_advertisement(
     out: &mut Vec<u8>,
     asker: ([u8; 6], Ipv6Addr),
     target: Ipv6Addr,
@@ -606,7 +620,7 @@ pub fn neighbour_advertisement(
 }
 
 /// The IPv6 address as `Ipv6Addr`, if it is one.
-pub fn v6(ip: IpAddr) -> Option<Ipv6Addr> {
+pub(crate) fn v6(ip: IpAddr) -> Option<Ipv6Addr> {
     match ip {
         IpAddr::V6(a) => Some(a),
         IpAddr::V4(_) => None,

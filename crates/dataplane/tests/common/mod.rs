@@ -17,7 +17,7 @@ use vpcsim_dataplane::{DropReason, Fabric, Step, Trace, Verdict};
 use vpcsim_model::{EniIdx, Topology};
 
 /// A fabric, its topology and the time frames are sent at.
-pub struct Net {
+pub(crate) struct Net {
     pub fabric: Fabric,
     pub t: Arc<Topology>,
     pub now: Duration,
@@ -25,7 +25,7 @@ pub struct Net {
 
 /// One frame's fate: the verdict, the frame that came out, the trace and its
 /// rendering.
-pub struct Sent {
+pub(crate) struct Sent {
     pub verdict: Verdict,
     pub out: Vec<u8>,
     pub trace: Trace,
@@ -34,32 +34,32 @@ pub struct Sent {
 
 impl Net {
     /// Loads the scenario `src` (named `file` in diagnostics) into a fresh fabric.
-    pub fn load(src: &str, file: &str) -> Net {
+    pub(crate) fn load(src: &str, file: &str) -> Net {
         Net::with_fabric(src, file, |f| f)
     }
 
     /// Like `load`, with the fabric adjusted by `adjust` (a smaller table, …).
-    pub fn with_fabric(src: &str, file: &str, adjust: impl FnOnce(Fabric) -> Fabric) -> Net {
+    pub(crate) fn with_fabric(src: &str, file: &str, adjust: impl FnOnce(Fabric) -> Fabric) -> Net {
         let t = Arc::new(vpcsim_scenario::load_str(src, file).unwrap_or_else(|e| panic!("{e}")));
         Net { fabric: adjust(Fabric::new(Arc::clone(&t))), t, now: Duration::ZERO }
     }
 
-    pub fn eni(&self, host: &str) -> EniIdx {
+    pub(crate) fn eni(&self, host: &str) -> EniIdx {
         let h = self.t.host_by_id(host).unwrap_or_else(|| panic!("no host {host}"));
         self.t.host(h).eni
     }
 
-    pub fn mac(&self, host: &str) -> [u8; 6] {
+    pub(crate) fn mac(&self, host: &str) -> [u8; 6] {
         self.t.eni(self.eni(host)).mac
     }
 
     /// The host's primary IPv4 address.
-    pub fn ipv4(&self, host: &str) -> Ipv4Addr {
+    pub(crate) fn ipv4(&self, host: &str) -> Ipv4Addr {
         self.t.eni(self.eni(host)).ipv4
     }
 
     /// Sends `frame` from `host`'s ENI at `now`, with the trace on.
-    pub fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
+    pub(crate) fn send(&mut self, host: &str, frame: &[u8]) -> Sent {
         let mut out = Vec::new();
         let mut trace = Trace::on();
         let verdict = self.fabric.process(self.now, self.eni(host), frame, &mut out, &mut trace);
@@ -70,27 +70,27 @@ impl Net {
 
 impl Sent {
     /// Asserts the frame was delivered to `host`.
-    pub fn delivered_to(&self, net: &Net, host: &str) {
+    pub(crate) fn delivered_to(&self, net: &Net, host: &str) {
         assert_eq!(self.verdict, Verdict::Deliver(net.eni(host)), "trace:\n{}", self.text);
     }
 
     /// Asserts the frame was delivered to `host` with every checksum right, and
     /// returns what it carried.
-    pub fn delivered_intact_to(&self, net: &Net, host: &str) -> Meta {
+    pub(crate) fn delivered_intact_to(&self, net: &Net, host: &str) -> Meta {
         self.delivered_to(net, host);
         assert_checksums(&self.out);
         self.ip()
     }
 
     /// Asserts the frame was dropped for `reason` at the component `at` (an id).
-    pub fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
+    pub(crate) fn dropped(&self, reason: DropReason, at: &str, net: &Net) {
         let Some(d) = self.verdict.dropped() else { panic!("not dropped: {:?}\ntrace:\n{}", self.verdict, self.text) };
         assert_eq!(d.reason, reason, "trace:\n{}", self.text);
         assert!(d.at.answers_to(&net.t, at), "dropped at {:?}, expected {at}\ntrace:\n{}", d.at, self.text);
     }
 
     /// The ids of the components crossed, in order.
-    pub fn crossed(&self, net: &Net) -> Vec<String> {
+    pub(crate) fn crossed(&self, net: &Net) -> Vec<String> {
         self.trace
             .steps
             .iter()
@@ -102,7 +102,7 @@ impl Sent {
     }
 
     /// The first route lookup's winner and the routes it beat.
-    pub fn route_winner(&self) -> (Option<usize>, Vec<usize>) {
+    pub(crate) fn route_winner(&self) -> (Option<usize>, Vec<usize>) {
         self.trace
             .steps
             .iter()
@@ -114,7 +114,7 @@ impl Sent {
     }
 
     /// The fields of the frame that came out.
-    pub fn ip(&self) -> Meta {
+    pub(crate) fn ip(&self) -> Meta {
         match parse(&self.out) {
             Ok(Parsed::Ip(m)) => m,
             other => panic!("not an IP frame: {other:?}"),
@@ -123,7 +123,12 @@ impl Sent {
 }
 
 /// An Ethernet and IP header builder from a host's MAC to the router.
-pub fn builder(mac: [u8; 6], src: &str, dst: &str, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+pub(crate) fn builder(
+    mac: [u8; 6],
+    src: &str,
+    dst: &str,
+    ttl: u8,
+) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
     // Hosts send to the router's MAC; the fabric rewrites it anyway.
     let eth = PacketBuilder::ethernet2(mac, [0x02, 0x01, 0, 0, 0, 0]);
     match (ip(src), ip(dst)) {
@@ -135,7 +140,7 @@ pub fn builder(mac: [u8; 6], src: &str, dst: &str, ttl: u8) -> etherparse::Packe
 
 /// Asserts that every checksum of the frame is right (IPv4 header, TCP, UDP,
 /// ICMP; TCP over IPv6).
-pub fn assert_checksums(frame: &[u8]) {
+pub(crate) fn assert_checksums(frame: &[u8]) {
     let p = SlicedPacket::from_ethernet(frame).unwrap();
     match (&p.net, &p.transport) {
         (Some(NetSlice::Ipv4(ip)), t) => {
@@ -166,6 +171,6 @@ pub fn assert_checksums(frame: &[u8]) {
     }
 }
 
-pub fn ip(s: &str) -> IpAddr {
+pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
