@@ -188,7 +188,9 @@ mod tests {
     fn ports_per_destination_from_1024() {
         let mut nat = NatTable::default();
         let t = Duration::ZERO;
+        assert!(nat.is_empty());
         assert_eq!(nat.outbound(dest(443), inside(40000), t), Some(1024));
+        assert!(!nat.is_empty());
         assert_eq!(nat.outbound(dest(443), inside(40001), t), Some(1025));
         // The same connection keeps its port; another destination starts over.
         assert_eq!(nat.outbound(dest(443), inside(40000), t), Some(1024));
