@@ -57,11 +57,7 @@ impl From<&Expectation> for ProbeSpec {
 
 /// Why `from` cannot send to `dest` at all, if it cannot.
 pub(crate) fn unsendable(t: &Topology, from: HostIdx, dest: IpAddr) -> Option<DropReason> {
-    let not_unicast = match dest {
-        IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-        IpAddr::V6(a) => a.is_loopback() || a.is_unspecified() || a.is_multicast() || a.to_ipv4_mapped().is_some(),
-    };
-    if not_unicast {
+    if vpcsim_model::unusable_destination(dest).is_some() {
         return Some(DropReason::NotUnicast);
     }
     let eni = t.eni(t.host(from).eni);

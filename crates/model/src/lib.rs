@@ -18,7 +18,7 @@ mod traffic;
 pub use graph::{Link, Node, TopologyGraph};
 pub use reasons::DropReason;
 pub use rules::{Action, NaclRule, PortRange, Protocol, SgPeer, SgRule};
-pub use traffic::{Destination, Expectation, ExpectedResult, Flow, Leg, Request};
+pub use traffic::{Destination, Expectation, ExpectedResult, Flow, Leg, Request, unusable_destination};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

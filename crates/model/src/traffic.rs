@@ -129,3 +129,21 @@ pub struct Flow {
     /// for all flows together.
     pub requests: u32,
 }
+
+/// What makes `ip` no destination a host can send a probe to, if anything:
+/// loopback, unspecified, multicast, broadcast, IPv4-mapped IPv6. One rule
+/// for a `to` written in a file (refused at load) and for an address a DNS
+/// answer gives (`not-unicast` when the probe runs).
+pub fn unusable_destination(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(a) if a.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V6(a) if a.is_loopback() => Some("the IPv6 loopback address"),
+        IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => Some("an IPv4-mapped IPv6 address"),
+        _ => None,
+    }
+}

@@ -217,7 +217,7 @@ impl Builder<'_> {
             }
             Destination::Host(host)
         } else if let Ok(ip) = s.parse::<IpAddr>() {
-            if let Some(what) = unusable_destination(ip) {
+            if let Some(what) = vpcsim_model::unusable_destination(ip) {
                 self.err(r.span(), format!("{ip} is {what}: `to` takes a unicast address of another host"));
                 return None;
             }
@@ -317,22 +317,5 @@ impl Builder<'_> {
         if !self.ids.contains_key(s) && !eni {
             self.err(r.span(), format!("unknown id `{s}` in `{key}`"));
         }
-    }
-}
-
-/// What makes `ip` an address no probe can be sent to, if anything: it
-/// never leaves the host, names no one host, or is IPv4 written as IPv6
-/// (which an IPv4-only host cannot send and AWS does not route).
-fn unusable_destination(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
-        IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address"),
-        IpAddr::V4(a) if a.is_multicast() => Some("a multicast address"),
-        IpAddr::V4(a) if a.is_broadcast() => Some("the broadcast address"),
-        IpAddr::V6(a) if a.is_loopback() => Some("the IPv6 loopback address"),
-        IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address"),
-        IpAddr::V6(a) if a.is_multicast() => Some("a multicast address"),
-        IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => Some("an IPv4-mapped IPv6 address"),
-        _ => None,
     }
 }
