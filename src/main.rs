@@ -269,24 +269,13 @@ fn check(files: &[PathBuf], verbose: bool) -> Result<(), Failure> {
                     let _ = writeln!(out, "        | {line}");
                 }
             }
-            print!("{}", printable(&out));
+            print!("{}", vpcsim_scenario::printable(&out));
             out.clear();
         }
-        print!("{}", printable(&out));
+        print!("{}", vpcsim_scenario::printable(&out));
     }
     println!("{passed} passed, {failed} failed");
     if failed > 0 { Err(Failure::ExpectationsFailed { failed }) } else { Ok(()) }
-}
-
-/// Text for a terminal: names and ids come from a scenario file, so control
-/// characters other than line breaks (escape sequences among them) are
-/// written as `\u{..}` escapes instead of reaching the terminal.
-fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let control = |c: char| c.is_control() && c != '\n';
-    if !s.chars().any(control) {
-        return s.into();
-    }
-    s.chars().map(|c| if control(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<(), Failure> {
@@ -299,7 +288,7 @@ fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<
     if json {
         println!("{}", trace_json(&outcome));
     } else {
-        print!("{}", printable(&outcome.render()));
+        print!("{}", vpcsim_scenario::printable(&outcome.render()));
     }
     Ok(())
 }
@@ -423,7 +412,7 @@ fn run_flows(file: &Path, pcap: Option<&Path>) -> Result<(), Failure> {
     for (id, c) in &report.components {
         let _ = writeln!(out, "  {id}: {} forwarded, {} dropped", c.forwarded, c.dropped);
     }
-    print!("{}", printable(&out));
+    print!("{}", vpcsim_scenario::printable(&out));
     if let Some(dir) = pcap {
         let captures = report.sim.captures();
         let names = vpcsim_engine::pcap::file_names(&t, captures.keys().copied());

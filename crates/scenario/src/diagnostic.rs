@@ -70,13 +70,15 @@ fn bounded_message(message: String) -> String {
     format!("{head} … ({} characters left out) … {tail}", n - 2 * keep)
 }
 
-/// Text for a terminal: control characters (escape sequences among them)
-/// are written as `\u{..}` escapes.
-fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+/// Text from a scenario file, fit for a terminal: control characters other
+/// than line breaks (escape sequences among them) are written as `\u{..}`
+/// escapes. Diagnostics use it, and so does the binary for what it prints.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n';
+    if !s.chars().any(control) {
         return s.into();
     }
-    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    s.chars().map(|c| if control(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 impl fmt::Display for Diagnostic {

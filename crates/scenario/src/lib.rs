@@ -29,7 +29,7 @@ mod values;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Diagnostics, MAX_EXCERPT_CHARS, MAX_MESSAGE_CHARS, MAX_SHOWN};
+pub use diagnostic::{Diagnostic, Diagnostics, MAX_EXCERPT_CHARS, MAX_MESSAGE_CHARS, MAX_SHOWN, printable};
 pub use files::{MAX_POLICY_CHARS, MAX_SCENARIO_BYTES};
 use vpcsim_model::Topology;
 
