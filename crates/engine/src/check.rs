@@ -30,6 +30,68 @@ pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationRepo
     topology.expectations.iter().map(|e| check_one(topology, e, config)).collect()
 }
 
+/// Checks the expectations at `positions` (indices into
+/// `topology.expectations`) on `jobs` threads. Each report goes through `map`
+/// on the thread that checked it (render it there: that work is parallel too);
+/// `sink` then receives `(position, mapped)` on the calling thread, in the
+/// order of `positions`, as soon as every earlier one is done. Every probe is
+/// isolated, so the results are the same whatever `jobs` is.
+///
+/// # Panics
+/// If a position is out of range, or `map` or a probe panics.
+pub fn check_each<T: Send>(
+    topology: &Arc<Topology>,
+    config: SimConfig,
+    positions: &[usize],
+    jobs: usize,
+    map: impl Fn(usize, ExpectationReport) -> T + Sync,
+    mut sink: impl FnMut(usize, T),
+) {
+    let one = |i: usize| {
+        let position = positions[i];
+        map(position, check_one(topology, &topology.expectations[position], config))
+    };
+    let jobs = jobs.clamp(1, positions.len().max(1));
+    if jobs == 1 {
+        for (i, &position) in positions.iter().enumerate() {
+            sink(position, one(i));
+        }
+        return;
+    }
+    // Workers take the next position from a shared counter, so a slow probe
+    // holds up one worker, not a fixed share of the file.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, one) = (&next, &one);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= positions.len() {
+                        break;
+                    }
+                    if tx.send((i, one(i))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results arrive in any order; hand them on in file order.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0;
+        for (i, value) in rx {
+            waiting.insert(i, value);
+            while let Some(value) = waiting.remove(&due) {
+                sink(positions[due], value);
+                due += 1;
+            }
+        }
+    });
+}
+
 /// Checks one expectation in a simulation of its own.
 pub fn check_one(topology: &Arc<Topology>, e: &Expectation, config: SimConfig) -> ExpectationReport {
     let outcome = run_probe(Arc::clone(topology), &ProbeSpec::from(e), config);
