@@ -45,15 +45,41 @@ impl EndpointRef {
     }
 }
 
-/// The fabric: the topology, compiled for forwarding, and its mutable state.
-#[derive(Clone, Debug)]
-pub struct Fabric {
+/// A topology compiled for forwarding: route tables, NACLs and security
+/// groups, address owners. Read-only, so one is built per topology and shared
+/// (`Arc`) by every [`Fabric`] of it: one per probe, one per worker thread.
+#[derive(Debug)]
+pub struct Compiled {
     topology: Arc<Topology>,
     /// One per route table, same index.
     fibs: Vec<Fib>,
     /// Every NACL and security group, compiled for matching.
-    filters: Arc<Filters>,
+    filters: Filters,
     addresses: Addresses,
+}
+
+impl Compiled {
+    /// Compiles `topology`. The IPv4 route tables lay their lookup structure
+    /// out at their first lookup, so a route table no packet meets costs
+    /// little.
+    pub fn new(topology: Arc<Topology>) -> Arc<Compiled> {
+        let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
+        let addresses = Addresses::new(&topology);
+        let filters = Filters::compile(&topology);
+        Arc::new(Compiled { topology, fibs, filters, addresses })
+    }
+
+    /// The topology compiled.
+    pub fn topology(&self) -> &Arc<Topology> {
+        &self.topology
+    }
+}
+
+/// The fabric: a compiled topology (shared) and the state of one simulation
+/// of it: flow tables, endpoint states, counters.
+#[derive(Clone, Debug)]
+pub struct Fabric {
+    compiled: Arc<Compiled>,
     conntrack: Conntrack,
     gateway_flows: GatewayFlows,
     endpoints: Endpoints,
@@ -63,24 +89,32 @@ pub struct Fabric {
 }
 
 impl Fabric {
-    /// Compiles a topology (route tables, NACLs and security groups, address owners) with empty flow tables and counters.
+    /// Compiles a topology (route tables, NACLs and security groups, address
+    /// owners) with empty flow tables and counters.
     pub fn new(topology: Arc<Topology>) -> Fabric {
-        let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
-        let addresses = Addresses::new(&topology);
+        Fabric::on(&Compiled::new(topology))
+    }
+
+    /// A fabric of a topology compiled already: empty flow tables and
+    /// counters, every endpoint in the state its scenario gives. Costs time in
+    /// proportion to the endpoints and internet gateways, not to the network.
+    pub fn on(compiled: &Arc<Compiled>) -> Fabric {
+        let topology = &compiled.topology;
         let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
-        let endpoints = Endpoints::new(&topology);
         Fabric {
-            endpoints,
-            filters: Arc::new(Filters::compile(&topology)),
-            topology,
-            fibs,
-            addresses,
+            endpoints: Endpoints::new(topology),
+            compiled: Arc::clone(compiled),
             conntrack: Conntrack::default(),
             gateway_flows: GatewayFlows::new(GATEWAY_FLOW_IDLE),
             counters,
             nat: NatTable::default(),
             egress_flows: EgressFlows::default(),
         }
+    }
+
+    /// The compiled topology this fabric runs.
+    pub fn compiled(&self) -> &Arc<Compiled> {
+        &self.compiled
     }
 
     /// Limits NAT gateways to `per_destination` simultaneous connections per
@@ -105,7 +139,7 @@ impl Fabric {
 
     /// The VPC topology this fabric was compiled from.
     pub fn topology(&self) -> &Arc<Topology> {
-        &self.topology
+        &self.compiled.topology
     }
 
     /// The frame counts since the fabric was made.
@@ -121,8 +155,8 @@ impl Fabric {
     /// The policy attached to an endpoint, if any.
     pub fn endpoint_policy(&self, endpoint: EndpointRef) -> Option<&vpcsim_policy::Policy> {
         match endpoint {
-            EndpointRef::Gateway(g) => self.topology.gateway_endpoint(g).policy.as_ref(),
-            EndpointRef::Interface(i) => self.topology.interface_endpoint(i).policy.as_ref(),
+            EndpointRef::Gateway(g) => self.compiled.topology.gateway_endpoint(g).policy.as_ref(),
+            EndpointRef::Interface(i) => self.compiled.topology.interface_endpoint(i).policy.as_ref(),
         }
     }
 
@@ -159,7 +193,7 @@ impl Fabric {
     /// the connection: (protocol, its own address and port, the client's).
     pub fn endpoint_of(&self, proto: u8, service: (IpAddr, u16), client: (IpAddr, u16)) -> Option<EndpointRef> {
         if let Some(f) = self.endpoints.by_service.peek(&(proto, service.0, service.1, client.1))
-            && self.topology.eni(f.eni).owns(client.0)
+            && self.compiled.topology.eni(f.eni).owns(client.0)
         {
             return Some(EndpointRef::Interface(f.endpoint));
         }
@@ -199,10 +233,7 @@ impl Fabric {
         trace: &mut Trace,
     ) -> Verdict {
         let Fabric {
-            topology,
-            fibs,
-            filters,
-            addresses,
+            compiled,
             conntrack,
             gateway_flows,
             endpoints,
@@ -211,6 +242,7 @@ impl Fabric {
             egress_flows,
         } = self;
         counters.received += 1;
+        let Compiled { topology, fibs, filters, addresses } = &**compiled;
         let mut cx = Cx {
             t: topology,
             fibs,

@@ -26,8 +26,9 @@
 //!   peering), `endpoints` (interface endpoints), `load_balancers` (network
 //!   and Gateway Load Balancers), `transit` (transit gateways, VPN gateways,
 //!   on-premises networks).
-//! - `fabric`: [`Fabric`], the topology compiled with its state, and
-//!   [`Fabric::process`], the entry point.
+//! - `fabric`: [`Compiled`], a topology compiled once and shared, and
+//!   [`Fabric`], one simulation's state over it, with [`Fabric::process`],
+//!   the entry point.
 
 mod fabric;
 mod pipeline;
@@ -35,7 +36,7 @@ mod state;
 mod trace;
 mod wire;
 
-pub use fabric::{EndpointRef, Fabric};
+pub use fabric::{Compiled, EndpointRef, Fabric};
 pub use pipeline::Verdict;
 pub use state::counters::Counters;
 pub use trace::{Component, Direction, Drop, DropReason, NaclDecision, SgDecision, Step, Trace};

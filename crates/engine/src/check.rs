@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use vpcsim_model::{DropReason, Expectation, Leg, Topology};
 
-use crate::probe::{ProbeOutcome, ProbeSpec, run_probe};
+use vpcsim_dataplane::Compiled;
+
+use crate::probe::{ProbeOutcome, ProbeSpec, run_probe_on};
 use crate::sim::SimConfig;
 
 /// One expectation, checked.
@@ -27,7 +29,8 @@ impl ExpectationReport {
 
 /// Checks every expectation of the topology, in file order.
 pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationReport> {
-    topology.expectations.iter().map(|e| check_one(topology, e, config)).collect()
+    let compiled = Compiled::new(Arc::clone(topology));
+    topology.expectations.iter().map(|e| check_on(&compiled, e, config)).collect()
 }
 
 /// Checks the expectations at `positions` (indices into
@@ -47,9 +50,11 @@ pub fn check_each<T: Send>(
     map: impl Fn(usize, ExpectationReport) -> T + Sync,
     mut sink: impl FnMut(usize, T),
 ) {
+    // Compiled once; every probe has its own state over it.
+    let compiled = Compiled::new(Arc::clone(topology));
     let one = |i: usize| {
         let position = positions[i];
-        map(position, check_one(topology, &topology.expectations[position], config))
+        map(position, check_on(&compiled, &topology.expectations[position], config))
     };
     let jobs = jobs.clamp(1, positions.len().max(1));
     if jobs == 1 {
@@ -94,7 +99,13 @@ pub fn check_each<T: Send>(
 
 /// Checks one expectation in a simulation of its own.
 pub fn check_one(topology: &Arc<Topology>, e: &Expectation, config: SimConfig) -> ExpectationReport {
-    let outcome = run_probe(Arc::clone(topology), &ProbeSpec::from(e), config);
+    check_on(&Compiled::new(Arc::clone(topology)), e, config)
+}
+
+/// Checks one expectation in a simulation of its own, over a topology
+/// compiled already.
+fn check_on(compiled: &Arc<Compiled>, e: &Expectation, config: SimConfig) -> ExpectationReport {
+    let outcome = run_probe_on(compiled, &ProbeSpec::from(e), config);
     let mismatches = compare(e, &outcome);
     ExpectationReport { name: e.name.clone(), mismatches, outcome }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vpcsim_dataplane::packet::Meta;
-use vpcsim_dataplane::{Component, Verdict};
+use vpcsim_dataplane::{Compiled, Component, Verdict};
 use vpcsim_hosts::ProbeStatus;
 use vpcsim_model::{
     Destination, DropReason, EniIdx, Expectation, ExpectedResult, HostIdx, Leg, Protocol, Request, Topology,
@@ -121,6 +121,14 @@ pub(crate) fn resolve(t: &Topology, to: &Destination, proto: Protocol) -> Option
 
 /// Runs one probe in a fresh simulation: no state shared with any other.
 pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -> ProbeOutcome {
+    run_probe_on(&Compiled::new(topology), spec, config)
+}
+
+/// Runs one probe in a fresh simulation of a topology compiled already: the
+/// compiled tables are shared, every state (flows, endpoints, hosts) is the
+/// probe's own.
+pub fn run_probe_on(compiled: &Arc<Compiled>, spec: &ProbeSpec, config: SimConfig) -> ProbeOutcome {
+    let topology = Arc::clone(compiled.topology());
     let mut outcome = ProbeOutcome {
         topology: Arc::clone(&topology),
         spec: spec.clone(),
@@ -132,7 +140,7 @@ pub fn run_probe(topology: Arc<Topology>, spec: &ProbeSpec, config: SimConfig) -
         records: Vec::new(),
         truncated: 0,
     };
-    let mut sim = Sim::new(Arc::clone(&topology), config);
+    let mut sim = Sim::on(compiled, config);
     sim.run_until(spec.at);
     // Only the probe's own frames count.
     sim.records.clear();

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vpcsim_dataplane::packet::{self, Meta, Parsed};
-use vpcsim_dataplane::{Component, Fabric, Step, Trace, Verdict};
+use rustc_hash::FxHashMap;
+use vpcsim_dataplane::{Compiled, Component, Fabric, Step, Trace, Verdict};
 use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
 use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};
-use vpcsim_model::{Attachment, EniIdx, EventAction, HostIdx, Protocol, Topology};
+use vpcsim_model::{Attachment, EniIdx, EniOwner, EventAction, HostIdx, Protocol, Topology};
 
 use crate::pcap::Capture;
 use crate::services;
@@ -136,16 +137,24 @@ impl Ord for Scheduled {
 }
 
 /// A running simulation of one topology.
+///
+/// Hosts start in one of two ways. [`Sim::new`] boots every host at time zero
+/// (what `run` and its pcaps show). [`Sim::on`] starts a host only when
+/// something reaches it (its first frame, or the caller acting on it), and
+/// first replays its life alone since time zero: its boot (resolving its
+/// gateways through the fabric) and whatever its own timers asked for. An
+/// idle host does nothing else, so a host started late is in the state it
+/// would have had, and a probe costs time and memory for the hosts it
+/// touches, not for the network.
 pub struct Sim {
     topology: Arc<Topology>,
     /// The data plane every frame goes through.
     pub fabric: Fabric,
-    hosts: Vec<VirtualHost>,
-    /// The host owning each ENI.
-    host_of_eni: Vec<Option<HostIdx>>,
+    /// The hosts started so far.
+    hosts: FxHashMap<HostIdx, VirtualHost>,
     queue: BinaryHeap<Reverse<Scheduled>>,
     /// The earliest poll scheduled for each host (later ones are dropped).
-    next_poll: Vec<Option<Duration>>,
+    next_poll: FxHashMap<HostIdx, Duration>,
     seq: u64,
     now: Duration,
     config: SimConfig,
@@ -163,31 +172,33 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// A simulation at time zero: a fabric, one host per scenario host, its events queued.
-    pub fn new(topology: Arc<Topology>, mut config: SimConfig) -> Sim {
+    /// A simulation at time zero: a fabric, every scenario host booting, the
+    /// scenario's events queued.
+    pub fn new(topology: Arc<Topology>, config: SimConfig) -> Sim {
+        let mut sim = Sim::on(&Compiled::new(topology), config);
+        for i in 0..sim.topology.hosts.len() {
+            let h = HostIdx::from_index(i);
+            sim.hosts.insert(h, VirtualHost::new(sim.host_config(h), Duration::ZERO));
+            sim.schedule_poll(h, Duration::ZERO);
+        }
+        sim
+    }
+
+    /// A simulation at time zero of a topology compiled already (shared with
+    /// other simulations of it): the scenario's events queued, each host
+    /// started when something first reaches it.
+    pub fn on(compiled: &Arc<Compiled>, mut config: SimConfig) -> Sim {
+        let topology = Arc::clone(compiled.topology());
         if let Some(latency) = topology.hop_latency {
             config.hop_latency = latency;
         }
-        let fabric = Fabric::new(Arc::clone(&topology));
-        let hosts: Vec<VirtualHost> = (0..topology.hosts.len())
-            .map(|i| {
-                let h = HostIdx::from_index(i);
-                let mtu = usize::from(topology.eni(topology.host(h).eni).mtu);
-                VirtualHost::new(HostConfig::for_host(&topology, h, mtu), Duration::ZERO)
-            })
-            .collect();
-        let mut host_of_eni = vec![None; topology.enis.len()];
-        for (i, h) in topology.hosts.iter().enumerate() {
-            host_of_eni[h.eni.index()] = Some(HostIdx::from_index(i));
-        }
-        let n = hosts.len();
+        let fabric = Fabric::on(compiled);
         let mut sim = Sim {
             topology,
             fabric,
-            hosts,
-            host_of_eni,
+            hosts: FxHashMap::default(),
             queue: BinaryHeap::new(),
-            next_poll: vec![None; n],
+            next_poll: FxHashMap::default(),
             seq: 0,
             now: Duration::ZERO,
             config,
@@ -198,9 +209,6 @@ impl Sim {
             captures: Default::default(),
             out: Vec::with_capacity(2048),
         };
-        for h in 0..n {
-            sim.schedule_poll(HostIdx::from_index(h), Duration::ZERO);
-        }
         for (i, e) in sim.topology.events.clone().iter().enumerate() {
             sim.push(e.at, HostIdx(0), Kind::Event(i));
         }
@@ -229,16 +237,104 @@ impl Sim {
     }
 
     /// The virtual host of a scenario host.
+    ///
+    /// # Panics
+    /// If the host has not started: in a simulation made with [`Sim::on`], a
+    /// host starts at its first frame or at [`Sim::with_host`].
     pub fn host(&self, h: HostIdx) -> &VirtualHost {
-        &self.hosts[h.index()]
+        match self.hosts.get(&h) {
+            Some(host) => host,
+            None => panic!("host {} has not started", self.topology.host(h).id),
+        }
     }
 
-    /// Lets the caller act on a host (open a probe); the host is polled at once.
+    /// Hosts started so far.
+    pub fn hosts_started(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Lets the caller act on a host (open a probe), starting it if it has not
+    /// started; the host is polled at once.
     pub fn with_host<R>(&mut self, h: HostIdx, f: impl FnOnce(&mut VirtualHost, Duration) -> R) -> R {
         let now = self.now;
-        let r = f(&mut self.hosts[h.index()], now);
+        // The caller acts after every event up to now, its polls included.
+        let r = f(self.started(h, true), now);
         self.poll_host(h);
         r
+    }
+
+    fn host_config(&self, h: HostIdx) -> HostConfig {
+        let t = &self.topology;
+        HostConfig::for_host(t, h, usize::from(t.eni(t.host(h).eni).mtu))
+    }
+
+    /// Host `h`, started now if it has not started. `polls_now`: whether its
+    /// own polls due at this very instant come first (they do for the
+    /// caller, who acts after every event up to now; they do not for a frame
+    /// arriving now, as deliveries go before polls at one instant).
+    fn started(&mut self, h: HostIdx, polls_now: bool) -> &mut VirtualHost {
+        if !self.hosts.contains_key(&h) {
+            self.start(h, polls_now);
+        }
+        match self.hosts.get_mut(&h) {
+            Some(host) => host,
+            None => unreachable!("started just now"),
+        }
+    }
+
+    /// Starts host `h` late: boots it at time zero and replays its life alone
+    /// up to now, exactly as a simulation that booted every host would have
+    /// run it (the same instants, its frames through the same fabric).
+    /// Nothing reached it before now (else it would have started then), so
+    /// its life alone is its boot: its gateways' answers and its own timers.
+    fn start(&mut self, h: HostIdx, polls_now: bool) {
+        let mut host = VirtualHost::new(self.host_config(h), Duration::ZERO);
+        let eni = self.topology.host(h).eni;
+        let hop = self.config.hop_latency;
+        // Frames the fabric sent back to it, in arrival order (one latency
+        // for all, so sending order is arrival order).
+        let mut arrivals: std::collections::VecDeque<(Duration, Vec<u8>)> = Default::default();
+        let mut poll = Some(Duration::ZERO);
+        loop {
+            // At one instant, deliveries before polls.
+            let (time, delivery) = match (arrivals.front().map(|a| a.0), poll) {
+                (Some(a), Some(p)) if a <= p => (a, true),
+                (Some(a), None) => (a, true),
+                (_, Some(p)) => (p, false),
+                (None, None) => break,
+            };
+            if time > self.now || (time == self.now && !delivery && !polls_now) {
+                break;
+            }
+            if delivery {
+                if let Some((_, frame)) = arrivals.pop_front() {
+                    host.receive(frame);
+                }
+            } else {
+                poll = None;
+            }
+            host.poll(time);
+            for frame in host.take_transmitted() {
+                let verdict = self.fabric.process(time, eni, &frame, &mut self.out, &mut Trace::off());
+                if let Verdict::Deliver(to) | Verdict::Reply(to) | Verdict::Bounce(_, to) | Verdict::Answered(to) =
+                    verdict
+                    && to == eni
+                {
+                    arrivals.push_back((sim_add(time, hop), self.out.clone()));
+                }
+            }
+            if let Some(at) = host.poll_at(time) {
+                let at = at.max(sim_add(time, Duration::from_micros(1)));
+                poll = Some(poll.map_or(at, |p| p.min(at)));
+            }
+        }
+        self.hosts.insert(h, host);
+        for (time, frame) in arrivals {
+            self.push(time, h, Kind::Deliver(frame));
+        }
+        if let Some(at) = poll {
+            self.schedule_poll(h, at);
+        }
     }
 
     /// Captured segments, each a pcap file's bytes.
@@ -270,14 +366,14 @@ impl Sim {
                     match self.forward(ev.host, frame) {
                         Ok(forwarded) => self.transmit(ev.host, forwarded),
                         Err(frame) => {
-                            self.hosts[ev.host.index()].receive(frame);
+                            self.started(ev.host, false).receive(frame);
                             self.poll_host(ev.host);
                         }
                     }
                 }
                 Kind::Poll => {
-                    if self.next_poll[ev.host.index()] == Some(ev.time) {
-                        self.next_poll[ev.host.index()] = None;
+                    if self.next_poll.get(&ev.host) == Some(&ev.time) {
+                        self.next_poll.remove(&ev.host);
                         self.poll_host(ev.host);
                     }
                 }
@@ -312,7 +408,8 @@ impl Sim {
     /// the request.
     fn serve(&mut self, h: HostIdx) {
         let Some(service) = self.topology.host(h).service else { return };
-        let requests = self.hosts[h.index()].take_requests();
+        let Some(host) = self.hosts.get_mut(&h) else { return };
+        let requests = host.take_requests();
         if requests.is_empty() {
             return;
         }
@@ -352,7 +449,9 @@ impl Sim {
                     }
                 }
             };
-            self.hosts[h.index()].respond(r.conn, &answer);
+            if let Some(host) = self.hosts.get_mut(&h) {
+                host.respond(r.conn, &answer);
+            }
         }
         self.poll_host(h);
     }
@@ -406,7 +505,7 @@ impl Sim {
 
     fn poll_host(&mut self, h: HostIdx) {
         let now = self.now;
-        let host = &mut self.hosts[h.index()];
+        let Some(host) = self.hosts.get_mut(&h) else { return };
         host.poll(now);
         let frames = host.take_transmitted();
         let next = host.poll_at(now);
@@ -421,11 +520,10 @@ impl Sim {
     }
 
     fn schedule_poll(&mut self, h: HostIdx, at: Duration) {
-        let slot = &mut self.next_poll[h.index()];
-        if slot.is_some_and(|t| t <= at) {
+        if self.next_poll.get(&h).is_some_and(|&t| t <= at) {
             return;
         }
-        *slot = Some(at);
+        self.next_poll.insert(h, at);
         self.push(at, h, Kind::Poll);
     }
 
@@ -451,13 +549,13 @@ impl Sim {
             Verdict::Deliver(to) => {
                 let meta = ip_meta(&self.out);
                 // Only hosts receive frames; the fabric delivers to nothing else.
-                if let Some(host) = self.host_of_eni[to.index()] {
+                if let EniOwner::Host(host) = self.topology.eni(to).owner {
                     self.push(arrive, host, Kind::Deliver(self.out.clone()));
                 }
                 meta
             }
             Verdict::Reply(to) | Verdict::Bounce(_, to) | Verdict::Answered(to) => {
-                if let Some(host) = self.host_of_eni[to.index()] {
+                if let EniOwner::Host(host) = self.topology.eni(to).owner {
                     self.push(arrive, host, Kind::Deliver(self.out.clone()));
                 }
                 None
