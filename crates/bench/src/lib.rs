@@ -1,6 +1,9 @@
 //! Benchmark support: the traffic that measures the one data plane.
 //!
 //! - `shapes`: scenario text of a chosen size (routes, rules), generated.
+//! - [`Org`]: organisation-shaped scenario text (many VPCs of subnets of
+//!   hosts, optionally joined by a transit gateway or peerings), generated,
+//!   to measure `vpcsim validate` and `vpcsim check` at scale.
 //! - `frames`: real Ethernet frames (etherparse), and in-place port rewrites.
 //! - `driver`: `vpcsim bench`, established flows on W worker threads, one
 //!   fabric (connection-tracking shard) per worker, sharded by flow hash.
@@ -9,6 +12,7 @@
 //! frame goes through `Fabric::process`.
 
 mod driver;
+mod org;
 // The criterion benches and the crate's tests build their inputs from these.
 #[doc(hidden)]
 pub mod frames;
@@ -16,3 +20,4 @@ pub mod frames;
 pub mod shapes;
 
 pub use driver::{BenchError, Config, MAX_FLOWS, MAX_WORKERS, Report, run};
+pub use org::{Org, OrgError};

@@ -1,5 +1,6 @@
 //! Neighbours: the router answers ARP and neighbour discovery for its own
-//! address in the subnet and for the ENIs of the subnet; the internet's and
+//! address in the subnet (and ARP for the Amazon DNS server in the subnet
+//! that holds it) and for the ENIs of the subnet; the internet's and
 //! on-premises routers for everything but the asking host.
 
 use std::net::IpAddr;
@@ -11,9 +12,10 @@ use crate::trace::{Component, DropReason, Step};
 use crate::wire::packet::{self, ARP_REQUEST, Arp, Meta};
 
 impl Cx<'_> {
-    /// The router answers ARP for its own address in the subnet and for the
-    /// addresses of ENIs in the subnet; the internet's router for everything but
-    /// the asking host.
+    /// The router answers ARP for its own address in the subnet, for the
+    /// Amazon DNS server (in the subnet that holds the VPC's base + 2) and for
+    /// the addresses of ENIs in the subnet; the internet's router for
+    /// everything but the asking host.
     pub(crate) fn answer_arp(&mut self, at: EniIdx, arp: &Arp) -> Verdict {
         if arp.operation != ARP_REQUEST {
             return Verdict::Absorbed;
@@ -23,7 +25,10 @@ impl Cx<'_> {
         let mac = match eni.attachment {
             Attachment::Subnet(s) => {
                 let subnet = t.subnet(s);
-                if arp.target_ip == subnet.router_ip() {
+                // The Amazon DNS server (the VPC's base + 2) sits in the
+                // VPC's first subnet: the router answers for it there, as for
+                // itself (elsewhere hosts reach it through the router).
+                if arp.target_ip == subnet.router_ip() || arp.target_ip == t.vpc(subnet.vpc).dns_server() {
                     Some(subnet.router_mac)
                 } else {
                     self.addresses
