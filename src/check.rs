@@ -45,7 +45,7 @@ pub(crate) fn check(files: &[PathBuf], options: &Options) -> Result<(), Failure>
             SimConfig::default(),
             &positions,
             options.jobs,
-            |i, report| Record::new(t, index, offset + i, i, &report, options.verbose),
+            |i, report| Record::new(t, index, offset + i, i, report, options.verbose),
             |_, record| printer.record(record),
         );
         offset += n;

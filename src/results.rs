@@ -130,7 +130,7 @@ impl Record {
         file: usize,
         position: usize,
         position_in_file: usize,
-        report: &ExpectationReport,
+        report: ExpectationReport,
         verbose: bool,
     ) -> Record {
         let o = &report.outcome;
@@ -139,14 +139,14 @@ impl Record {
             file,
             position,
             position_in_file,
-            name: report.name.clone(),
+            name: report.name,
             passed,
             result: Outcome {
                 expected: t.expectations[position_in_file].result.as_str().to_string(),
                 observed: o.result.as_str().to_string(),
             },
             summary: o.summary(),
-            mismatches: report.mismatches.clone(),
+            mismatches: report.mismatches,
             trace: (!passed || verbose).then(|| o.render()),
             drop: o.drop.as_ref().map(|d| DropInfo {
                 reason: d.reason.as_str().to_string(),
@@ -275,16 +275,18 @@ fn combine(shards: Vec<(String, Results)>) -> Result<Results, String> {
     let (files, verbose) = (first.files.clone(), first.verbose);
     let count = first.shard.map_or(1, |s| s.count);
     let which = |s: Option<Shard>| s.map_or("a whole run (no --shard)".to_string(), |s| format!("shard {s}"));
+    // Counts out of files are untrusted: nothing is sized or summed by them
+    // unchecked.
     let offsets: Vec<usize> = files
         .iter()
-        .scan(0, |next, f| {
+        .scan(0usize, |next, f| {
             let at = *next;
-            *next += f.expectations;
+            *next = next.saturating_add(f.expectations);
             Some(at)
         })
         .collect();
-    let total: usize = files.iter().map(|f| f.expectations).sum();
-    let mut seen: Vec<Option<&str>> = vec![None; count];
+    let total = files.iter().fold(0usize, |sum, f| sum.saturating_add(f.expectations));
+    let mut seen = std::collections::BTreeMap::new();
     for (name, r) in &shards {
         let shard = r.shard.unwrap_or(Shard { index: 1, count: 1 });
         if shard.count != count {
@@ -306,7 +308,7 @@ fn combine(shards: Vec<(String, Results)>) -> Result<Results, String> {
         if !(1..=count).contains(&shard.index) {
             return Err(format!("{name}: shard {shard} is not a shard"));
         }
-        if let Some(other) = seen[shard.index - 1].replace(name) {
+        if let Some(other) = seen.insert(shard.index, name) {
             return Err(format!("{other} and {name} are both {}", which(r.shard)));
         }
         // Each record where it says it is, and the shard's records all there.
@@ -317,7 +319,9 @@ fn combine(shards: Vec<(String, Results)>) -> Result<Results, String> {
             let Some(&offset) = offsets.get(rec.file) else {
                 return Err(format!("{}: file {} is not in its files", at(), rec.file));
             };
-            if rec.position_in_file >= files[rec.file].expectations || offset + rec.position_in_file != rec.position {
+            if rec.position_in_file >= files[rec.file].expectations
+                || offset.checked_add(rec.position_in_file) != Some(rec.position)
+            {
                 return Err(format!(
                     "{}: position {} is not expectation {} of file {}",
                     at(),
@@ -351,11 +355,13 @@ fn combine(shards: Vec<(String, Results)>) -> Result<Results, String> {
             ));
         }
     }
-    let missing: Vec<String> =
-        seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| format!("{}/{count}", i + 1)).collect();
-    if !missing.is_empty() {
-        let (noun, verb) = if missing.len() == 1 { ("shard", "is") } else { ("shards", "are") };
-        return Err(format!("{noun} {} {verb} missing", missing.join(", ")));
+    if seen.len() < count {
+        let missing: Vec<String> =
+            (1..=count).filter(|i| !seen.contains_key(i)).take(5).map(|i| format!("{i}/{count}")).collect();
+        let more = count - seen.len() - missing.len();
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let (noun, verb) = if count - seen.len() == 1 { ("shard", "is") } else { ("shards", "are") };
+        return Err(format!("{noun} {}{more} {verb} missing", missing.join(", ")));
     }
     let mut expectations: Vec<Record> = shards.into_iter().flat_map(|(_, r)| r.expectations).collect();
     expectations.sort_by_key(|r| r.position);

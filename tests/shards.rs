@@ -235,6 +235,9 @@ fn results_that_do_not_fit_together_are_refused() {
     let moved = edit("moved.json", &|d| d["expectations"][0]["position"] = 0.into());
     let totals = edit("totals.json", &|d| d["totals"]["failed"] = 1.into());
     let renamed = edit("renamed.json", &|d| d["files"][1]["path"] = "scenarios/elsewhere.toml".into());
+    let huge_n = edit("huge-n.json", &|d| d["shard"]["count"] = u64::MAX.into());
+    let zero_n = edit("zero-n.json", &|d| d["shard"] = serde_json::json!({ "index": 0, "count": 0 }));
+    let huge_file = edit("huge-file.json", &|d| d["files"][0]["expectations"] = u64::MAX.into());
     let garbage = dir.write("garbage.json", b"not JSON at all");
     let truncated = {
         let bytes = std::fs::read(&s2).expect("s2.json");
@@ -257,6 +260,10 @@ fn results_that_do_not_fit_together_are_refused() {
         (vec![&s1, &lost, &s3], "lacks the expectation"),
         (vec![&s1, &moved, &s3], "position 0"),
         (vec![&s1, &totals, &s3], "totals"),
+        (vec![&huge_n], "shard 2/18446744073709551615 holds"),
+        (vec![&zero_n], "shard 0/0 is not a shard"),
+        (vec![&s1, &huge_file, &s3], "different files"),
+        (vec![&huge_file], "position 4 is not expectation 1 of file 1"),
         (vec![&s1, &garbage, &s3], "line 1 column"),
         (vec![&s1, &truncated, &s3], "EOF"),
         (vec![&s1, &missing, &s3], "cannot read"),
