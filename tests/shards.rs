@@ -238,6 +238,10 @@ fn results_that_do_not_fit_together_are_refused() {
     let huge_n = edit("huge-n.json", &|d| d["shard"]["count"] = u64::MAX.into());
     let zero_n = edit("zero-n.json", &|d| d["shard"] = serde_json::json!({ "index": 0, "count": 0 }));
     let huge_file = edit("huge-file.json", &|d| d["files"][0]["expectations"] = u64::MAX.into());
+    let huge_both = edit("huge-both.json", &|d| {
+        d["shard"]["count"] = u64::MAX.into();
+        d["files"][1]["expectations"] = u64::MAX.into();
+    });
     let garbage = dir.write("garbage.json", b"not JSON at all");
     let truncated = {
         let bytes = std::fs::read(&s2).expect("s2.json");
@@ -264,6 +268,7 @@ fn results_that_do_not_fit_together_are_refused() {
         (vec![&zero_n], "shard 0/0 is not a shard"),
         (vec![&s1, &huge_file, &s3], "different files"),
         (vec![&huge_file], "position 4 is not expectation 1 of file 1"),
+        (vec![&huge_both], "position 4 is not the next"),
         (vec![&s1, &garbage, &s3], "line 1 column"),
         (vec![&s1, &truncated, &s3], "EOF"),
         (vec![&s1, &missing, &s3], "cannot read"),
