@@ -9,6 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+mod check;
+mod results;
 use vpcsim_dataplane::Verdict;
 use vpcsim_engine::{ProbeSpec, SimConfig};
 use vpcsim_model::{Leg, Topology};
@@ -38,6 +41,26 @@ enum Command {
         /// Tell every probe's story, not only the failing ones'.
         #[arg(short, long)]
         verbose: bool,
+        /// Check on N threads (default: one per core); the output is the same.
+        #[arg(long, value_name = "N", value_parser = check::parse_jobs)]
+        jobs: Option<usize>,
+        /// Check only shard I of N (I from 1): the expectations at global
+        /// positions k (over all files, in order, from 0) with k mod N = I - 1.
+        #[arg(long, value_name = "I/N", value_parser = results::parse_shard)]
+        shard: Option<results::Shard>,
+        /// Print one JSON document (schema in docs/scale.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put together the `check --json` results of the shards of one run and
+    /// print what that run would have printed, exit code included.
+    Merge {
+        /// Results files (`vpcsim check --json --shard I/N` output), one per shard.
+        #[arg(required = true, value_name = "RESULTS")]
+        results: Vec<PathBuf>,
+        /// Print the JSON document of one `check --json` run instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Send one probe and tell its story hop by hop, forward and return.
     Trace {
@@ -114,15 +137,18 @@ enum Failure {
     ExpectationsFailed { failed: usize },
     /// Writing output failed.
     Io(String),
+    /// `merge`: results that cannot be read or do not fit together.
+    BadResults(String),
 }
 
 impl Failure {
-    /// The exit codes of the contract: 2 when a file is not a valid scenario.
-    /// (`check` will use 1 for failed expectations.)
+    /// The exit codes of the contract: 1 when expectations failed, 2 when a
+    /// file is not a valid scenario (or not results `merge` can use), as for
+    /// the usage errors clap reports.
     fn exit_code(&self) -> u8 {
         match self {
             Failure::ExpectationsFailed { .. } | Failure::Io(_) => 1,
-            Failure::InvalidScenario { .. } => 2,
+            Failure::InvalidScenario { .. } | Failure::BadResults(_) => 2,
         }
     }
 
@@ -135,6 +161,8 @@ impl Failure {
                 format!("{failed} expectation{} failed", if *failed == 1 { "" } else { "s" })
             }
             Failure::Io(e) => e.clone(),
+            // Names out of a results file: untrusted, escaped.
+            Failure::BadResults(e) => vpcsim_scenario::printable(e).into_owned(),
         }
     }
 }
@@ -161,7 +189,11 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Validate { files } => validate(&files),
-        Command::Check { files, verbose } => check(&files, verbose),
+        Command::Check { files, verbose, jobs, shard, json } => {
+            let jobs = jobs.unwrap_or_else(check::default_jobs);
+            check::check(&files, &check::Options { verbose, jobs, shard, json })
+        }
+        Command::Merge { results, json } => results::merge(&results, json),
         Command::Trace { file, from, to, proto, port, at, timeout, size, action, resource, principal, json } => {
             let request = action.zip(resource).map(|(a, r)| (a, r, principal));
             trace(&file, &vpcsim_scenario::ProbeArgs { from, to, proto, port, at, timeout, size, request }, json)
@@ -243,39 +275,6 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<(String, Arc<Topology>)>, Failure> 
         }
     }
     if invalid > 0 { Err(Failure::InvalidScenario { invalid, total: files.len() }) } else { Ok(loaded) }
-}
-
-fn check(files: &[PathBuf], verbose: bool) -> Result<(), Failure> {
-    let loaded = load_all(files)?;
-    let (mut passed, mut failed) = (0, 0);
-    for (file, t) in &loaded {
-        let mut out = format!("{file}: {}\n", t.name);
-        for report in vpcsim_engine::check(t, SimConfig::default()) {
-            if report.passed() {
-                passed += 1;
-                let _ = writeln!(out, "  ok    {} ({})", report.name, report.outcome.summary());
-                if verbose {
-                    for line in report.outcome.render().lines() {
-                        let _ = writeln!(out, "        | {line}");
-                    }
-                }
-            } else {
-                failed += 1;
-                let _ = writeln!(out, "  FAIL  {}", report.name);
-                for m in &report.mismatches {
-                    let _ = writeln!(out, "        {m}");
-                }
-                for line in report.outcome.render().lines() {
-                    let _ = writeln!(out, "        | {line}");
-                }
-            }
-            print!("{}", vpcsim_scenario::printable(&out));
-            out.clear();
-        }
-        print!("{}", vpcsim_scenario::printable(&out));
-    }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 { Err(Failure::ExpectationsFailed { failed }) } else { Ok(()) }
 }
 
 fn trace(file: &Path, probe: &vpcsim_scenario::ProbeArgs, json: bool) -> Result<(), Failure> {
