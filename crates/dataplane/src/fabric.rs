@@ -24,6 +24,7 @@ use crate::state::fib::Fib;
 use crate::state::filter::Filters;
 use crate::state::flows::{EgressFlows, GATEWAY_FLOW_IDLE, GatewayFlows};
 use crate::state::nat::NatTable;
+use crate::state::transit::Transit;
 use crate::trace::{Component, Trace};
 
 /// An endpoint a connection came through, whose policy applies.
@@ -56,6 +57,8 @@ pub struct Compiled {
     /// Every NACL and security group, compiled for matching.
     filters: Filters,
     addresses: Addresses,
+    /// Transit gateway route tables, indexed, and VPC attachments.
+    transit: Transit,
 }
 
 impl Compiled {
@@ -66,7 +69,8 @@ impl Compiled {
         let fibs = topology.route_tables.iter().map(|rt| Fib::compile(&topology, rt)).collect();
         let addresses = Addresses::new(&topology);
         let filters = Filters::compile(&topology);
-        Arc::new(Compiled { topology, fibs, filters, addresses })
+        let transit = Transit::compile(&topology);
+        Arc::new(Compiled { topology, fibs, filters, addresses, transit })
     }
 
     /// The topology compiled.
@@ -242,12 +246,13 @@ impl Fabric {
             egress_flows,
         } = self;
         counters.received += 1;
-        let Compiled { topology, fibs, filters, addresses } = &**compiled;
+        let Compiled { topology, fibs, filters, addresses, transit } = &**compiled;
         let mut cx = Cx {
             t: topology,
             fibs,
             filters,
             addresses,
+            transit,
             conntrack,
             gateway_flows,
             endpoints,

@@ -19,6 +19,7 @@ use crate::state::fib::{Fib, FibEntry, beaten_routes};
 use crate::state::filter::Filters;
 use crate::state::flows::{EgressFlows, GatewayFlows};
 use crate::state::nat::NatTable;
+use crate::state::transit::Transit;
 use crate::trace::{Component, Direction, Drop, DropReason, SgDecision, Step, Trace};
 use crate::wire::packet::{self, IcmpError, Meta, Parsed, Side};
 
@@ -58,6 +59,7 @@ pub(crate) struct Cx<'a> {
     pub(crate) fibs: &'a [Fib],
     pub(crate) filters: &'a Filters,
     pub(crate) addresses: &'a Addresses,
+    pub(crate) transit: &'a Transit,
     pub(crate) conntrack: &'a mut Conntrack,
     pub(crate) gateway_flows: &'a mut GatewayFlows,
     pub(crate) endpoints: &'a mut Endpoints,

@@ -190,7 +190,7 @@ impl Cx<'_> {
             return self.dropped(drop(DropReason::Malformed, resolver), Some("not a DNS query".into()));
         };
         let az = t.eni(at).subnet().map(|s| t.subnet(s).az.as_str());
-        let answer = resolver::lookup(t, &self.endpoints.states, from, az, &query.name);
+        let answer = resolver::lookup(t, self.addresses, &self.endpoints.states, from, az, &query.name);
         let mut dns = Vec::new();
         vpcsim_dns::build_response(&query, &answer, resolver::TTL, &mut dns);
         let eni = t.eni(at);

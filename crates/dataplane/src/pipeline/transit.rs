@@ -35,47 +35,13 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use vpcsim_model::{
     EniIdx, GatewayEndpointIdx, OnPremIdx, SubnetIdx, TRANSIT_GATEWAY_MTU, TgwAttachmentIdx, TgwAttachmentKind,
-    TgwRouteOrigin, TgwRouteTable, TgwRouteTarget, Topology, TransitGatewayIdx, VPN_MTU, VpcIdx, VpnConnectionIdx,
+    TgwRouteTarget, Topology, TransitGatewayIdx, VPN_MTU, VpcIdx, VpnConnectionIdx,
     VpnGatewayIdx, VpnKind, VpnTerminal,
 };
 
 use super::cx::{Cx, Hop, Next, drop};
 use crate::trace::{Component, Direction, DropReason, Step};
 use crate::wire::packet::Meta;
-
-/// The route of a transit gateway route table that wins for `dest`: the
-/// longest prefix, then static over propagated, then the route listed first.
-pub(crate) fn tgw_lookup(table: &TgwRouteTable, dest: IpAddr) -> Option<usize> {
-    let mut best: Option<(u8, TgwRouteOrigin, usize)> = None;
-    for (i, r) in table.routes.iter().enumerate() {
-        if !r.dest.contains(&dest) {
-            continue;
-        }
-        let len = r.dest.prefix_len();
-        let better = match best {
-            None => true,
-            Some((l, o, _)) => len > l || (len == l && r.origin < o),
-        };
-        if better {
-            best = Some((len, r.origin, i));
-        }
-    }
-    best.map(|b| b.2)
-}
-
-/// For the trace: the other routes of `table` that match `dest`, most
-/// specific first. Explains a decision; never makes one.
-pub(crate) fn tgw_beaten(table: &TgwRouteTable, dest: IpAddr, winner: usize) -> Vec<usize> {
-    let mut others: Vec<(u8, usize)> = table
-        .routes
-        .iter()
-        .enumerate()
-        .filter(|&(i, r)| i != winner && r.dest.contains(&dest))
-        .map(|(i, r)| (r.dest.prefix_len(), i))
-        .collect();
-    others.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    others.into_iter().map(|(_, i)| i).collect()
-}
 
 /// Calls `f` with every prefix a VPN connection advertises to its
 /// on-premises network: a VPN gateway's VPC CIDRs; the routes (but
@@ -121,7 +87,7 @@ impl Cx<'_> {
     pub(crate) fn tgw_from_vpc(&mut self, meta: &mut Meta, tg: TransitGatewayIdx, from: SubnetIdx) -> Hop {
         let t = self.t;
         let subnet = t.subnet(from);
-        let Some(att) = t.tgw_vpc_attachment(tg, subnet.vpc) else {
+        let Some(att) = self.transit.vpc_attachment(tg, subnet.vpc) else {
             let at = Component::TransitGateway(tg);
             self.cross(at);
             self.say(|| format!("{} is not attached to {}", t.vpc(subnet.vpc).id, t.transit_gateway(tg).id));
@@ -169,12 +135,13 @@ impl Cx<'_> {
             return Err(drop(DropReason::NoRoute, at));
         };
         let rt = t.tgw_route_table(table);
-        let winner = tgw_lookup(rt, meta.dst);
+        let index = &self.transit.tables[table.index()];
+        let winner = index.lookup(meta.dst);
         self.trace.record(|| Step::TgwRouteLookup {
             table,
             dest: meta.dst,
             winner,
-            beaten: winner.map(|w| tgw_beaten(rt, meta.dst, w)).unwrap_or_default(),
+            beaten: winner.map(|w| index.beaten(meta.dst, w)).unwrap_or_default(),
         });
         let Some(w) = winner else {
             return Err(drop(DropReason::NoRoute, Component::TgwRouteTable(table)));

@@ -1,6 +1,7 @@
 //! What the pipeline reads and keeps: tables compiled once from the topology
 //! (route tables `fib`, security groups and network ACLs `filter`, who owns
-//! which address `addresses`, the resolver's names `resolver`) and the state
+//! which address `addresses`, the resolver's names `resolver`, transit
+//! gateway route tables and attachments `transit`) and the state
 //! that changes with traffic (connection tracking `conntrack`, NAT gateway
 //! sessions `nat`, gateway flows `flows`, interface endpoints' states and
 //! flows `endpoints`, `counters`; every flow table but conntrack is an
@@ -20,3 +21,4 @@ pub mod filter;
 pub(crate) mod flows;
 pub(crate) mod nat;
 pub(crate) mod resolver;
+pub(crate) mod transit;

@@ -15,6 +15,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vpcsim_dns::Answer;
+
+use super::addresses::{Addresses, InternetOwner};
 use vpcsim_model::{Attachment, DnsRecordData, EndpointState, EndpointTarget, Topology, VpcIdx};
 
 /// The resolver's link-local address, in every VPC.
@@ -36,6 +38,7 @@ pub(crate) fn is_vpc_resolver(t: &Topology, vpc: VpcIdx, ip: IpAddr) -> bool {
 /// `from` (`None`: on the internet).
 pub(crate) fn lookup(
     t: &Topology,
+    owners: &Addresses,
     states: &[EndpointState],
     from: Option<VpcIdx>,
     from_az: Option<&str>,
@@ -79,11 +82,14 @@ pub(crate) fn lookup(
     if let Some(vpc) = from
         && let Some(ip) = private_hostname(name, &t.vpc(vpc).region)
     {
-        let owned = t.enis.iter().any(|e| e.ipv4 == ip && eni_vpc(t, e) == Some(vpc));
+        // An IPv4 address of an ENI of the asker's VPC (not an IPv6 one).
+        let owned = owners.vpc.get(&(vpc, IpAddr::V4(ip))).is_some_and(|&e| t.eni(e).ipv4 == ip);
         return if owned { addresses([IpAddr::V4(ip)]) } else { Answer::NxDomain };
     }
+    // Public addresses are unique on the internet (the loader sees to it).
     if let Some((public, region)) = public_hostname(name)
-        && let Some(eni) = t.enis.iter().find(|e| e.public_ip == Some(public))
+        && let Some(&InternetOwner::PublicIp(e, _)) = owners.internet.get(&IpAddr::V4(public))
+        && let eni = t.eni(e)
         && eni_vpc(t, eni).is_some_and(|v| t.vpc(v).region == region)
     {
         let inside = from.is_some() && eni_vpc(t, eni) == from;
