@@ -236,15 +236,7 @@ impl Fabric {
         out: &mut Vec<u8>,
         trace: &mut Trace,
     ) -> Verdict {
-        let Fabric {
-            compiled,
-            conntrack,
-            gateway_flows,
-            endpoints,
-            counters,
-            nat,
-            egress_flows,
-        } = self;
+        let Fabric { compiled, conntrack, gateway_flows, endpoints, counters, nat, egress_flows } = self;
         counters.received += 1;
         let Compiled { topology, fibs, filters, addresses, transit } = &**compiled;
         let mut cx = Cx {

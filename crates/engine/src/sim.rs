@@ -13,8 +13,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use rustc_hash::FxHashMap;
+use vpcsim_dataplane::packet::{self, Meta, Parsed};
 use vpcsim_dataplane::{Compiled, Component, Fabric, Step, Trace, Verdict};
 use vpcsim_hosts::{HostConfig, ProbeStatus, VirtualHost};
 use vpcsim_model::limits::{MAX_SIM_TIME, sim_add};

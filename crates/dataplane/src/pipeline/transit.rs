@@ -35,8 +35,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use vpcsim_model::{
     EniIdx, GatewayEndpointIdx, OnPremIdx, SubnetIdx, TRANSIT_GATEWAY_MTU, TgwAttachmentIdx, TgwAttachmentKind,
-    TgwRouteTarget, Topology, TransitGatewayIdx, VPN_MTU, VpcIdx, VpnConnectionIdx,
-    VpnGatewayIdx, VpnKind, VpnTerminal,
+    TgwRouteTarget, Topology, TransitGatewayIdx, VPN_MTU, VpcIdx, VpnConnectionIdx, VpnGatewayIdx, VpnKind,
+    VpnTerminal,
 };
 
 use super::cx::{Cx, Hop, Next, drop};

@@ -45,8 +45,8 @@ impl TgwIndex {
         let mut v6: Vec<_> = v6.into_iter().collect();
         v4.iter_mut().for_each(|(_, m)| m.values_mut().for_each(order));
         v6.iter_mut().for_each(|(_, m)| m.values_mut().for_each(order));
-        v4.sort_by(|a, b| b.0.cmp(&a.0));
-        v6.sort_by(|a, b| b.0.cmp(&a.0));
+        v4.sort_by_key(|&(len, _)| std::cmp::Reverse(len));
+        v6.sort_by_key(|&(len, _)| std::cmp::Reverse(len));
         TgwIndex { v4, v6 }
     }
 
@@ -159,30 +159,34 @@ mod tests {
             for _ in 0..(1 + rng.next() % 40) {
                 // Few distinct prefixes, so that prefixes repeat (static and
                 // propagated of one prefix) and nest; host bits left in on purpose.
-                let v6 = rng.next() % 4 == 0;
+                let v6 = rng.next().is_multiple_of(4);
                 let bits = rng.next() % 8;
                 let dest: IpNet = if v6 {
                     let len = [0u8, 16, 32, 48, 56, 64, 127, 128][bits as usize];
-                    let a = (0x2001_0db8u128 << 96) | u128::from(rng.next() % 4) << 80 | u128::from(rng.next() % 3);
+                    let a = (0x2001_0db8u128 << 96) | (u128::from(rng.next() % 4) << 80) | u128::from(rng.next() % 3);
                     IpNet::new(IpAddr::from(a.to_be_bytes()), len).expect("a prefix length within 128")
                 } else {
                     let len = [0u8, 8, 16, 17, 22, 24, 31, 32][bits as usize];
-                    let a = 0x0a00_0000u32 | (rng.next() % 4) as u32 * 0x0001_1000 | (rng.next() % 3) as u32;
+                    let a = 0x0a00_0000u32 | ((rng.next() % 4) as u32 * 0x0001_1000) | (rng.next() % 3) as u32;
                     IpNet::new(IpAddr::from(a.to_be_bytes()), len).expect("a prefix length within 32")
                 };
-                let origin = if rng.next() % 2 == 0 { TgwRouteOrigin::Static } else { TgwRouteOrigin::Propagated };
+                let origin =
+                    if rng.next().is_multiple_of(2) { TgwRouteOrigin::Static } else { TgwRouteOrigin::Propagated };
                 let target = TgwRouteTarget::Attachment(TgwAttachmentIdx::from_index(routes.len()));
                 routes.push(TgwRoute { dest, target, origin });
             }
-            let table =
-                TgwRouteTable { id: format!("tgw-rtb-{round}"), transit_gateway: TransitGatewayIdx::from_index(0), routes };
+            let table = TgwRouteTable {
+                id: format!("tgw-rtb-{round}"),
+                transit_gateway: TransitGatewayIdx::from_index(0),
+                routes,
+            };
             let index = TgwIndex::compile(&table);
             for _ in 0..200 {
-                let dest = if rng.next() % 4 == 0 {
-                    let a = (0x2001_0db8u128 << 96) | u128::from(rng.next() % 4) << 80 | u128::from(rng.next() % 3);
+                let dest = if rng.next().is_multiple_of(4) {
+                    let a = (0x2001_0db8u128 << 96) | (u128::from(rng.next() % 4) << 80) | u128::from(rng.next() % 3);
                     IpAddr::from(a.to_be_bytes())
                 } else {
-                    let a = 0x0a00_0000u32 | (rng.next() % 4) as u32 * 0x0001_1000 | (rng.next() % 3) as u32;
+                    let a = 0x0a00_0000u32 | ((rng.next() % 4) as u32 * 0x0001_1000) | (rng.next() % 3) as u32;
                     IpAddr::from(a.to_be_bytes())
                 };
                 let winner = scan(&table, dest);
