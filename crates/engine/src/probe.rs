@@ -140,7 +140,7 @@ pub fn run_probe_on(compiled: &Arc<Compiled>, spec: &ProbeSpec, config: SimConfi
         records: Vec::new(),
         truncated: 0,
     };
-    let mut sim = Sim::on(compiled, config);
+    let mut sim = if config.boot_every_host { Sim::booted(compiled, config) } else { Sim::on(compiled, config) };
     sim.run_until(spec.at);
     // Only the probe's own frames count.
     sim.records.clear();

@@ -43,11 +43,21 @@ pub struct SimConfig {
     pub capture: bool,
     /// Records kept at most (default [`MAX_RECORDS`]).
     pub max_records: usize,
+    /// Probes: boot every host at time zero, as `run` does, instead of
+    /// starting each at its first frame. The outcome is the same (a test
+    /// holds it to that); only the cost differs.
+    pub boot_every_host: bool,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { hop_latency: DEFAULT_HOP_LATENCY, record: true, capture: false, max_records: MAX_RECORDS }
+        SimConfig {
+            hop_latency: DEFAULT_HOP_LATENCY,
+            record: true,
+            capture: false,
+            max_records: MAX_RECORDS,
+            boot_every_host: false,
+        }
     }
 }
 
@@ -175,7 +185,12 @@ impl Sim {
     /// A simulation at time zero: a fabric, every scenario host booting, the
     /// scenario's events queued.
     pub fn new(topology: Arc<Topology>, config: SimConfig) -> Sim {
-        let mut sim = Sim::on(&Compiled::new(topology), config);
+        Sim::booted(&Compiled::new(topology), config)
+    }
+
+    /// [`Sim::new`] over a topology compiled already.
+    pub fn booted(compiled: &Arc<Compiled>, config: SimConfig) -> Sim {
+        let mut sim = Sim::on(compiled, config);
         for i in 0..sim.topology.hosts.len() {
             let h = HostIdx::from_index(i);
             sim.hosts.insert(h, VirtualHost::new(sim.host_config(h), Duration::ZERO));
