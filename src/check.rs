@@ -35,20 +35,42 @@ pub(crate) fn parse_jobs(s: &str) -> Result<usize, String> {
 pub(crate) fn check(files: &[PathBuf], options: &Options) -> Result<(), Failure> {
     let loaded = crate::load_all(files)?;
     let mut printer = Printer::new(options.json, options.verbose, options.shard);
+    // Every file's expectations in one list (the shard's share of it), so
+    // that the workers go from one file to the next without waiting.
+    let mut items = Vec::new();
+    let mut offsets = Vec::new();
     let mut offset = 0;
-    for (index, (path, t)) in loaded.iter().enumerate() {
+    for (index, (_, t)) in loaded.iter().enumerate() {
+        offsets.push(offset);
         let n = t.expectations.len();
-        printer.file(FileInfo { path: path.clone(), scenario: t.name.clone(), expectations: n });
-        let positions: Vec<usize> = (0..n).filter(|&i| options.shard.is_none_or(|s| s.owns(offset + i))).collect();
-        vpcsim_engine::check_each(
-            t,
-            SimConfig::default(),
-            &positions,
-            options.jobs,
-            |i, report| Record::new(t, index, offset + i, i, report, options.verbose),
-            |_, record| printer.record(record),
-        );
+        items.extend((0..n).filter(|&i| options.shard.is_none_or(|s| s.owns(offset + i))).map(|i| (index, i)));
         offset += n;
+    }
+    let topologies: Vec<_> = loaded.iter().map(|(_, t)| std::sync::Arc::clone(t)).collect();
+    let info = |index: usize| {
+        let (path, t) = &loaded[index];
+        FileInfo { path: path.clone(), scenario: t.name.clone(), expectations: t.expectations.len() }
+    };
+    // A file's header goes out before its first record, and after the
+    // records of the files before it.
+    let mut headed = 0;
+    vpcsim_engine::check_many(
+        &topologies,
+        SimConfig::default(),
+        &items,
+        options.jobs,
+        |index, i, report| Record::new(&topologies[index], index, offsets[index] + i, i, report, options.verbose),
+        |index, _, record| {
+            while headed <= index {
+                printer.file(info(headed));
+                headed += 1;
+            }
+            printer.record(record);
+        },
+    );
+    while headed < loaded.len() {
+        printer.file(info(headed));
+        headed += 1;
     }
     printer.finish()
 }

@@ -34,11 +34,7 @@ pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationRepo
 }
 
 /// Checks the expectations at `positions` (indices into
-/// `topology.expectations`) on `jobs` threads. Each report goes through `map`
-/// on the thread that checked it (render it there: that work is parallel too);
-/// `sink` then receives `(position, mapped)` on the calling thread, in the
-/// order of `positions`, as soon as every earlier one is done. Every probe is
-/// isolated, so the results are the same whatever `jobs` is.
+/// `topology.expectations`) on `jobs` threads: [`check_many`] over one file.
 ///
 /// # Panics
 /// If a position is out of range, or `map` or a probe panics.
@@ -50,21 +46,45 @@ pub fn check_each<T: Send>(
     map: impl Fn(usize, ExpectationReport) -> T + Sync,
     mut sink: impl FnMut(usize, T),
 ) {
-    // Compiled once; every probe has its own state over it.
-    let compiled = Compiled::new(Arc::clone(topology));
+    let items: Vec<(usize, usize)> = positions.iter().map(|&p| (0, p)).collect();
+    check_many(std::slice::from_ref(topology), config, &items, jobs, |_, p, r| map(p, r), |_, p, v| sink(p, v));
+}
+
+/// Checks expectations of several scenarios on `jobs` threads: `items` are
+/// `(scenario, position)` pairs (an index into `topologies`, one into its
+/// expectations). Each report goes through `map` on the thread that checked
+/// it (render it there: that work is parallel too); `sink` then receives
+/// `(scenario, position, mapped)` on the calling thread, in the order of
+/// `items`, as soon as every earlier one is done. Each scenario is compiled
+/// once, by the first thread that needs it, and shared; every probe is
+/// isolated, so the results are the same whatever `jobs` is.
+///
+/// # Panics
+/// If an index is out of range, or `map` or a probe panics.
+pub fn check_many<T: Send>(
+    topologies: &[Arc<Topology>],
+    config: SimConfig,
+    items: &[(usize, usize)],
+    jobs: usize,
+    map: impl Fn(usize, usize, ExpectationReport) -> T + Sync,
+    mut sink: impl FnMut(usize, usize, T),
+) {
+    let compiled: Vec<std::sync::OnceLock<Arc<Compiled>>> = topologies.iter().map(|_| Default::default()).collect();
     let one = |i: usize| {
-        let position = positions[i];
-        map(position, check_on(&compiled, &topology.expectations[position], config))
+        let (file, position) = items[i];
+        let t = &topologies[file];
+        let c = compiled[file].get_or_init(|| Compiled::new(Arc::clone(t)));
+        map(file, position, check_on(c, &t.expectations[position], config))
     };
-    let jobs = jobs.clamp(1, positions.len().max(1));
+    let jobs = jobs.clamp(1, items.len().max(1));
     if jobs == 1 {
-        for (i, &position) in positions.iter().enumerate() {
-            sink(position, one(i));
+        for (i, &(file, position)) in items.iter().enumerate() {
+            sink(file, position, one(i));
         }
         return;
     }
-    // Workers take the next position from a shared counter, so a slow probe
-    // holds up one worker, not a fixed share of the file.
+    // Workers take the next item from a shared counter, so a slow probe
+    // holds up one worker, not a fixed share of the work.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
@@ -74,7 +94,7 @@ pub fn check_each<T: Send>(
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= positions.len() {
+                    if i >= items.len() {
                         break;
                     }
                     if tx.send((i, one(i))).is_err() {
@@ -84,13 +104,14 @@ pub fn check_each<T: Send>(
             });
         }
         drop(tx);
-        // Results arrive in any order; hand them on in file order.
+        // Results arrive in any order; hand them on in the order of `items`.
         let mut waiting = std::collections::BTreeMap::new();
         let mut due = 0;
         for (i, value) in rx {
             waiting.insert(i, value);
             while let Some(value) = waiting.remove(&due) {
-                sink(positions[due], value);
+                let (file, position) = items[due];
+                sink(file, position, value);
                 due += 1;
             }
         }
