@@ -175,7 +175,8 @@ pub struct Sim {
     /// Scheduled events run so far: the work done, whatever the simulated
     /// time it spanned.
     events_run: u64,
-    /// What changed when: endpoint states, target health.
+    /// What changed when: endpoint states, target health (with where each
+    /// started, in a simulation that booted every host: [`Sim::new`]).
     pub timeline: Vec<(Duration, String)>,
     captures: std::collections::BTreeMap<Segment, Capture>,
     out: Vec<u8>,
@@ -191,6 +192,14 @@ impl Sim {
     /// [`Sim::new`] over a topology compiled already.
     pub fn booted(compiled: &Arc<Compiled>, config: SimConfig) -> Sim {
         let mut sim = Sim::on(compiled, config);
+        // Where the timeline starts: what `run` reports (a probe, which
+        // reports no timeline, does not pay for it in a large network).
+        for s in &sim.topology.endpoint_services {
+            sim.timeline.push((Duration::ZERO, format!("{}: Available", s.id)));
+        }
+        for ep in &sim.topology.interface_endpoints {
+            sim.timeline.push((Duration::ZERO, format!("{}: {}", ep.id, ep.state.as_str())));
+        }
         for i in 0..sim.topology.hosts.len() {
             let h = HostIdx::from_index(i);
             sim.hosts.insert(h, VirtualHost::new(sim.host_config(h), Duration::ZERO));
@@ -224,14 +233,9 @@ impl Sim {
             captures: Default::default(),
             out: Vec::with_capacity(2048),
         };
-        for (i, e) in sim.topology.events.clone().iter().enumerate() {
+        let t = Arc::clone(&sim.topology);
+        for (i, e) in t.events.iter().enumerate() {
             sim.push(e.at, HostIdx(0), Kind::Event(i));
-        }
-        for s in &sim.topology.endpoint_services {
-            sim.timeline.push((Duration::ZERO, format!("{}: Available", s.id)));
-        }
-        for ep in &sim.topology.interface_endpoints {
-            sim.timeline.push((Duration::ZERO, format!("{}: {}", ep.id, ep.state.as_str())));
         }
         sim
     }
