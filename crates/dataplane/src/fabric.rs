@@ -104,13 +104,12 @@ impl Fabric {
     /// proportion to the endpoints and internet gateways, not to the network.
     pub fn on(compiled: &Arc<Compiled>) -> Fabric {
         let topology = &compiled.topology;
-        let counters = Counters { igw_crossed: vec![0; topology.internet_gateways.len()], ..Counters::default() };
         Fabric {
             endpoints: Endpoints::new(topology),
             compiled: Arc::clone(compiled),
             conntrack: Conntrack::default(),
             gateway_flows: GatewayFlows::new(GATEWAY_FLOW_IDLE),
-            counters,
+            counters: Counters::default(),
             nat: NatTable::default(),
             egress_flows: EgressFlows::default(),
         }
@@ -268,7 +267,6 @@ impl Fabric {
             Verdict::Absorbed => cx.counters.absorbed += 1,
             Verdict::Drop(d) | Verdict::Bounce(d, _) => {
                 cx.counters.dropped[d.reason.slot()] += 1;
-                *cx.counters.dropped_at.entry(d.at).or_default() += 1;
             }
         }
         verdict

@@ -216,6 +216,39 @@ impl std::fmt::Debug for VirtualHost {
     }
 }
 
+/// The echo servers' and probes' copy buffer: every byte is written before
+/// it is read, so a buffer a host left behind serves the next one as it is.
+const SCRATCH: usize = if UDP_SERVER_BYTES > TCP_BUFFER { UDP_SERVER_BYTES } else { TCP_BUFFER };
+/// Copy buffers kept for reuse per thread, at most.
+const SCRATCH_KEPT: usize = 16;
+
+thread_local! {
+    /// Copy buffers of hosts that are gone: `check` makes a few hosts per
+    /// probe, thousands of probes per thread, and zeroing 64 KiB for each
+    /// would be a good part of a probe's cost.
+    static SCRATCH_POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn scratch_buffer() -> Vec<u8> {
+    SCRATCH_POOL.with_borrow_mut(Vec::pop).filter(|b| b.len() == SCRATCH).unwrap_or_else(|| vec![0; SCRATCH])
+}
+
+impl Drop for VirtualHost {
+    fn drop(&mut self) {
+        let scratch = std::mem::take(&mut self.scratch);
+        if scratch.len() == SCRATCH {
+            // `try_with`: a host dropped while the thread itself ends keeps
+            // nothing.
+            let _ = SCRATCH_POOL.try_with(|pool| {
+                let mut pool = pool.borrow_mut();
+                if pool.len() < SCRATCH_KEPT {
+                    pool.push(scratch);
+                }
+            });
+        }
+    }
+}
+
 fn instant(t: Duration) -> Instant {
     Instant::from_micros(i64::try_from(t.as_micros()).unwrap_or(i64::MAX))
 }
@@ -352,7 +385,7 @@ impl VirtualHost {
             }
         }
         if self.scratch.is_empty() && self.sockets.iter().next().is_some() {
-            self.scratch = vec![0; UDP_SERVER_BYTES.max(TCP_BUFFER)];
+            self.scratch = scratch_buffer();
         }
         self.run_servers();
         self.run_probes();

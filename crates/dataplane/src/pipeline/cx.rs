@@ -204,9 +204,6 @@ impl Cx<'_> {
     }
 
     pub(crate) fn cross(&mut self, c: Component) {
-        if let Component::InternetGateway(igw) = c {
-            self.counters.igw_crossed[igw.index()] += 1;
-        }
         self.trace.record(|| Step::Crossed { component: c });
     }
 

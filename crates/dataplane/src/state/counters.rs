@@ -1,8 +1,6 @@
 //! Frame counts of a fabric.
 
-use std::collections::BTreeMap;
-
-use crate::trace::{Component, DropReason};
+use crate::trace::DropReason;
 
 /// Frame counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,10 +16,6 @@ pub struct Counters {
     pub absorbed: u64,
     /// Drops by reason (index: `DropReason as usize`).
     pub dropped: [u64; DropReason::ALL.len()],
-    /// Drops by the component that dropped.
-    pub(crate) dropped_at: BTreeMap<Component, u64>,
-    /// Frames that crossed each internet gateway.
-    pub(crate) igw_crossed: Vec<u64>,
 }
 
 impl Counters {
