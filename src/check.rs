@@ -16,6 +16,8 @@ pub(crate) struct Options {
     pub(crate) jobs: usize,
     pub(crate) shard: Option<Shard>,
     pub(crate) json: bool,
+    /// Loading and probing times on stderr.
+    pub(crate) timings: bool,
 }
 
 /// The default of `--jobs`: one worker per core.
@@ -33,7 +35,9 @@ pub(crate) fn parse_jobs(s: &str) -> Result<usize, String> {
 }
 
 pub(crate) fn check(files: &[PathBuf], options: &Options) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
     let loaded = crate::load_all(files)?;
+    let load_time = started.elapsed();
     let mut printer = Printer::new(options.json, options.verbose, options.shard);
     // Every file's expectations in one list (the shard's share of it), so
     // that the workers go from one file to the next without waiting.
@@ -71,6 +75,22 @@ pub(crate) fn check(files: &[PathBuf], options: &Options) -> Result<(), Failure>
     while headed < loaded.len() {
         printer.file(info(headed));
         headed += 1;
+    }
+    if options.timings {
+        // Wall clock, for the user: never part of what is checked.
+        let probe_time = started.elapsed().saturating_sub(load_time);
+        let n = items.len();
+        eprintln!(
+            "timings: loaded {} file{} in {:.3} s; {n} probe{} in {:.3} s on {} thread{} ({:.1} µs per probe)",
+            loaded.len(),
+            if loaded.len() == 1 { "" } else { "s" },
+            load_time.as_secs_f64(),
+            if n == 1 { "" } else { "s" },
+            probe_time.as_secs_f64(),
+            options.jobs,
+            if options.jobs == 1 { "" } else { "s" },
+            probe_time.as_secs_f64() * 1e6 / n.max(1) as f64
+        );
     }
     printer.finish()
 }

@@ -33,11 +33,16 @@ fn main() {
     for spec in &specs {
         run_probe_on(&compiled, spec, SimConfig::default());
     }
+    let threads = value("--threads", 1).max(1);
     let start = Instant::now();
-    let connected = probe_all(&compiled, &specs, probes);
+    let connected: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            (0..threads).map(|_| scope.spawn(|| probe_all(&compiled, &specs, probes / threads))).collect();
+        workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+    });
     let spent = start.elapsed();
     println!(
-        "{} hosts: {probes} probes ({connected} connected) in {:.3} s: {:.1} µs per probe",
+        "{} hosts, {threads} thread(s): {probes} probes ({connected} connected) in {:.3} s: {:.1} µs per probe",
         org.hosts(),
         spent.as_secs_f64(),
         spent.as_secs_f64() * 1e6 / probes.max(1) as f64

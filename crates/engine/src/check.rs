@@ -83,21 +83,24 @@ pub fn check_many<T: Send>(
         }
         return;
     }
-    // Workers take the next item from a shared counter, so a slow probe
-    // holds up one worker, not a fixed share of the work.
+    // Threads take the next few items from a shared counter, so a slow probe
+    // holds up one thread, not a fixed share of the work; results go back in
+    // batches. The calling thread is one of the `jobs`: between its own
+    // batches it hands on what is due, so no thread only waits, and a
+    // thread is not woken once per probe.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
+    let claim = || {
+        let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+        (start < items.len()).then(|| start..(start + BATCH).min(items.len()))
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<(usize, T)>>();
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for _ in 1..jobs {
             let tx = tx.clone();
-            let (next, one) = (&next, &one);
+            let (claim, one) = (&claim, &one);
             scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= items.len() {
-                        break;
-                    }
-                    if tx.send((i, one(i))).is_err() {
+                while let Some(batch) = claim() {
+                    if tx.send(batch.map(|i| (i, one(i))).collect()).is_err() {
                         break;
                     }
                 }
@@ -107,16 +110,30 @@ pub fn check_many<T: Send>(
         // Results arrive in any order; hand them on in the order of `items`.
         let mut waiting = std::collections::BTreeMap::new();
         let mut due = 0;
-        for (i, value) in rx {
-            waiting.insert(i, value);
+        let mut hand_on = |batch: Vec<(usize, T)>, waiting: &mut std::collections::BTreeMap<usize, T>| {
+            waiting.extend(batch);
             while let Some(value) = waiting.remove(&due) {
                 let (file, position) = items[due];
                 sink(file, position, value);
                 due += 1;
             }
+        };
+        while let Some(batch) = claim() {
+            let mine = batch.map(|i| (i, one(i))).collect();
+            hand_on(mine, &mut waiting);
+            for theirs in rx.try_iter() {
+                hand_on(theirs, &mut waiting);
+            }
+        }
+        for theirs in rx {
+            hand_on(theirs, &mut waiting);
         }
     });
 }
+
+/// Items a thread takes at once: few enough to share the work evenly, enough
+/// that results cross threads in batches.
+const BATCH: usize = 8;
 
 /// Checks one expectation in a simulation of its own.
 pub fn check_one(topology: &Arc<Topology>, e: &Expectation, config: SimConfig) -> ExpectationReport {

@@ -34,8 +34,7 @@ fn hosts_started_late_tell_the_story_of_hosts_booted_at_zero() {
         for e in &t.expectations {
             let spec = ProbeSpec::from(e);
             let lazy = run_probe(Arc::clone(&t), &spec, SimConfig::default());
-            let booted =
-                run_probe(Arc::clone(&t), &spec, SimConfig { boot_every_host: true, ..SimConfig::default() });
+            let booted = run_probe(Arc::clone(&t), &spec, SimConfig { boot_every_host: true, ..SimConfig::default() });
             assert_eq!(lazy.summary(), booted.summary(), "{}: {}", path.display(), e.name);
             assert_eq!(lazy.render(), booted.render(), "{}: {}", path.display(), e.name);
             assert_eq!(lazy.seen_source, booted.seen_source, "{}: {}", path.display(), e.name);
