@@ -101,6 +101,11 @@ const ROOT_SLOTS: usize = 1 << 16;
 /// IPv4, DIR-16-8-8.
 #[derive(Debug)]
 struct Dir4 {
+    /// The slot value of the route to 0.0.0.0/0, 0 when there is none: what
+    /// a slot left at 0 means. Written into every slot instead, the default
+    /// route would make each route table touch all 256 KiB of its root at its
+    /// first lookup; left out, a table of a few routes touches a few pages.
+    default: u32,
     /// The top 16 bits of the address.
     root: Box<[u32; ROOT_SLOTS]>,
     /// Blocks of 256 slots, back to back: bits 8-15, then bits 0-7.
@@ -112,7 +117,7 @@ impl Dir4 {
     fn build(lpm: &Lpm<u32>) -> Dir4 {
         let root: Box<[u32; ROOT_SLOTS]> =
             vec![0u32; ROOT_SLOTS].into_boxed_slice().try_into().expect("the root has 2^16 slots");
-        let mut d = Dir4 { root, blocks: Vec::new(), entries: Vec::new() };
+        let mut d = Dir4 { default: 0, root, blocks: Vec::new(), entries: Vec::new() };
         // Shortest first: a longer prefix overwrites the slots it shares with a
         // shorter one. Within one length the prefixes are disjoint.
         for (i, &len) in lpm.lengths.iter().enumerate().rev() {
@@ -122,7 +127,9 @@ impl Dir4 {
                 d.entries.push(entry);
                 let v = d.entries.len() as u32;
                 let hi = (addr >> 16) as usize;
-                if len <= 16 {
+                if len == 0 {
+                    d.default = v;
+                } else if len <= 16 {
                     let n = 1usize << (16 - len);
                     d.root[hi..hi + n].fill(v);
                 } else if len <= 24 {
@@ -178,7 +185,7 @@ impl Dir4 {
                 v = self.blocks[(((v & !CHILD) as usize) << 8) | (a & 0xff) as usize];
             }
         }
-        match v {
+        match if v == 0 { self.default } else { v } {
             0 => None,
             v => self.entries.get(v as usize - 1),
         }
