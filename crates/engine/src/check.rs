@@ -47,34 +47,33 @@ pub fn check_each<T: Send>(
     mut sink: impl FnMut(usize, T),
 ) {
     let items: Vec<(usize, usize)> = positions.iter().map(|&p| (0, p)).collect();
-    check_many(std::slice::from_ref(topology), config, &items, jobs, |_, p, r| map(p, r), |_, p, v| sink(p, v));
+    let compiled = [Compiled::new(Arc::clone(topology))];
+    check_many(&compiled, config, &items, jobs, |_, p, r| map(p, r), |_, p, v| sink(p, v));
 }
 
 /// Checks expectations of several scenarios on `jobs` threads: `items` are
-/// `(scenario, position)` pairs (an index into `topologies`, one into its
-/// expectations). Each report goes through `map` on the thread that checked
-/// it (render it there: that work is parallel too); `sink` then receives
-/// `(scenario, position, mapped)` on the calling thread, in the order of
-/// `items`, as soon as every earlier one is done. Each scenario is compiled
-/// once, by the first thread that needs it, and shared; every probe is
-/// isolated, so the results are the same whatever `jobs` is.
+/// `(scenario, position)` pairs (an index into `compiled`, one into its
+/// topology's expectations). Each report goes through `map` on the thread
+/// that checked it (render it there: that work is parallel too); `sink` then
+/// receives `(scenario, position, mapped)` on the calling thread, in the
+/// order of `items`, as soon as every earlier one is done. The compiled
+/// topologies are shared; every probe is isolated, so the results are the
+/// same whatever `jobs` is.
 ///
 /// # Panics
 /// If an index is out of range, or `map` or a probe panics.
 pub fn check_many<T: Send>(
-    topologies: &[Arc<Topology>],
+    compiled: &[Arc<Compiled>],
     config: SimConfig,
     items: &[(usize, usize)],
     jobs: usize,
     map: impl Fn(usize, usize, ExpectationReport) -> T + Sync,
     mut sink: impl FnMut(usize, usize, T),
 ) {
-    let compiled: Vec<std::sync::OnceLock<Arc<Compiled>>> = topologies.iter().map(|_| Default::default()).collect();
     let one = |i: usize| {
         let (file, position) = items[i];
-        let t = &topologies[file];
-        let c = compiled[file].get_or_init(|| Compiled::new(Arc::clone(t)));
-        map(file, position, check_on(c, &t.expectations[position], config))
+        let c = &compiled[file];
+        map(file, position, check_on(c, &c.topology().expectations[position], config))
     };
     let jobs = jobs.clamp(1, items.len().max(1));
     if jobs == 1 {
