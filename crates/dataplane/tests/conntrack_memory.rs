@@ -123,3 +123,34 @@ fn memory_bytes_is_what_the_table_holds_from_its_first_flow() {
     assert!(ct.is_empty());
     assert_eq!(ct.memory_bytes() as isize, held() - base, "after the sweep");
 }
+
+/// A sweep frees entries, not buckets; a table filled to the brim and then
+/// swept leaves tombstones, which lower `HashMap::capacity()` (the figure
+/// once read the buckets off it, and reported half of them).
+#[test]
+fn memory_bytes_after_a_sweep_still_counts_every_bucket() {
+    // 229,376 entries: all the room of 2^18 buckets. Nine in ten expire.
+    let n = 229_376u32;
+    let base = held();
+    let mut ct = Conntrack::with_capacity(1 << 20);
+    for i in 0..n {
+        let (mut key, meta) = flow(i % 60_000, false);
+        key.remote_port = (i / 60_000) as u16;
+        let at = Duration::from_secs(if i % 10 == 0 { 1000 } else { 0 });
+        assert!(ct.open(key, Direction::Egress, &meta, at));
+    }
+    let full = ct.memory_bytes();
+    assert_eq!(full, (1 << 18) * 41 + 16);
+    assert_eq!(full as isize, held() - base);
+    ct.sweep(Duration::from_secs(432_500));
+    assert_eq!(ct.len(), n as usize / 10 + 1);
+    assert_eq!(ct.memory_bytes(), full, "after the sweep, {} tracked", ct.len());
+    assert_eq!(full as isize, held() - base);
+    // New flows go into the freed slots: still the same buckets.
+    for i in 0..1000 {
+        let (mut key, meta) = flow(i, false);
+        key.remote_port = 9;
+        assert!(ct.open(key, Direction::Egress, &meta, Duration::from_secs(432_500)));
+        assert_eq!(ct.memory_bytes() as isize, held() - base, "{} tracked", ct.len());
+    }
+}
