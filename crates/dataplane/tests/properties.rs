@@ -540,9 +540,16 @@ proptest! {
             prop_assert_eq!(ct.stats.inserted, reference.inserted);
             prop_assert_eq!(ct.stats.expired, reference.expired);
             prop_assert_eq!(ct.stats.refused, reference.refused);
+            // Every flow's whole entry: its deadline, who opened it, whether
+            // it was answered, the FIN seen each way (out: from the ENI) and
+            // the reset.
             for k in &keys {
-                let want = reference.find(k).map(|i| reference.flows[i].1.deadline);
-                prop_assert_eq!(ct.get(k).map(|e| e.expires), want, "step {}: {:?}", step, k);
+                let want = reference.find(k).map(|i| {
+                    let f = reference.flows[i].1;
+                    (f.deadline, f.opened, f.answered, f.fin_egress, f.fin_ingress, f.reset)
+                });
+                let got = ct.get(k).map(|e| (e.expires, e.opened, e.answered, e.fin_out, e.fin_in, e.reset));
+                prop_assert_eq!(got, want, "step {}: {:?}", step, k);
             }
         }
     }

@@ -185,6 +185,10 @@ pub struct Conntrack {
     v4: FxHashMap<Key4, Slot>,
     v6: FxHashMap<FlowKey, Slot>,
     capacity: usize,
+    /// The most entries each table (v4, v6) has had room for: its
+    /// `capacity()` just after it last grew. A removal may leave a tombstone
+    /// that lowers `capacity()` while the buckets stay; the tables never shrink.
+    room: [usize; 2],
     /// No entry expires before this (nanoseconds): a lower bound.
     earliest_expiry: u64,
     pub stats: ConntrackStats,
@@ -219,6 +223,7 @@ impl Conntrack {
             v4: FxHashMap::default(),
             v6: FxHashMap::default(),
             capacity,
+            room: [0, 0],
             earliest_expiry: u64::MAX,
             stats: ConntrackStats::default(),
         }
@@ -234,7 +239,8 @@ impl Conntrack {
 
     /// Bytes held by the tables now (allocated buckets, not only live ones).
     pub fn memory_bytes(&self) -> usize {
-        table_bytes::<(Key4, Slot)>(self.v4.capacity()) + table_bytes::<(FlowKey, Slot)>(self.v6.capacity())
+        table_bytes::<(Key4, Slot)>(self.room[0].max(self.v4.capacity()))
+            + table_bytes::<(FlowKey, Slot)>(self.room[1].max(self.v6.capacity()))
     }
 
     /// The flow's entry, if tracked (expired or not).
@@ -280,6 +286,7 @@ impl Conntrack {
         let slot = Slot::pack(&entry);
         self.earliest_expiry = self.earliest_expiry.min(slot.expires_ns);
         with_table!(self, &key, |map, k| map.insert(k, slot));
+        self.room = [self.room[0].max(self.v4.capacity()), self.room[1].max(self.v6.capacity())];
         self.stats.inserted += 1;
         true
     }
