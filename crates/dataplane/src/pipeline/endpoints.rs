@@ -86,13 +86,19 @@ impl Cx<'_> {
                     None => {
                         // Healthy targets (of the node's AZ unless cross-zone), one per flow by hash.
                         let down = &self.endpoints.targets_down;
+                        let enabled = |e: EniIdx| lb.nodes.iter().any(|&n| az(n) == az(e));
+                        // AWS: when every target fails its health checks in all
+                        // enabled AZs, the load balancer fails open, to all
+                        // targets in all enabled AZs whatever their health.
+                        let fail_open = listener.targets.iter().all(|h| down.contains(h));
                         let pool: Vec<EniIdx> = listener
                             .targets
                             .iter()
-                            .filter(|h| !down.contains(h))
+                            .filter(|h| fail_open || !down.contains(h))
                             .map(|&h| t.host(h).eni)
-                            .filter(|&e| lb.cross_zone || az(e) == az(node))
+                            .filter(|&e| if fail_open { enabled(e) } else { lb.cross_zone || az(e) == az(node) })
                             .collect();
+
                         if pool.is_empty() {
                             return Err(drop(DropReason::NoTarget, lb_at));
                         }
