@@ -216,10 +216,15 @@ impl Fabric {
     }
 
     /// Whether the endpoint policy of `endpoint` lets `request` through (AWS's
-    /// default full-access policy when none is attached).
+    /// default full-access policy when none is attached). On a gateway
+    /// endpoint an account principal grants the account's root user only.
     pub fn authorize(&self, endpoint: EndpointRef, request: &vpcsim_policy::Request) -> vpcsim_policy::Decision {
+        let accounts = match endpoint {
+            EndpointRef::Gateway(_) => vpcsim_policy::Accounts::RootUserOnly,
+            EndpointRef::Interface(_) => vpcsim_policy::Accounts::EveryPrincipal,
+        };
         match self.endpoint_policy(endpoint) {
-            Some(policy) => policy.evaluate(request),
+            Some(policy) => policy.evaluate_as(request, accounts),
             None => vpcsim_policy::Policy::allow_all().evaluate(request),
         }
     }

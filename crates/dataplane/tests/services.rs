@@ -210,6 +210,42 @@ fn a_gateway_endpoint_carries_s3_traffic_privately_and_back() {
     assert!(!ask("s3:PutObject", "arn:aws:s3:::reports/q1.csv"));
 }
 
+/// AWS ("Control access to VPC endpoints using endpoint policies"): on a
+/// gateway endpoint, an account principal (`"111111111111"` or its `:root`
+/// ARN) grants the account's root user only, not its users and roles.
+#[test]
+fn an_account_principal_on_a_gateway_endpoint_is_its_root_user_only() {
+    let policy = r#"{ "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "111111111111" },
+                   "Action": "s3:*", "Resource": "*" } ] }"#;
+    let text = NET.replacen(
+        r#"{ "Statement": [ { "Sid": "OnlyReports", "Effect": "Allow", "Principal": "*",
+                   "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*" } ] }"#,
+        policy,
+        1,
+    );
+    assert_ne!(text, NET, "the fixture's policy was replaced");
+    let net = Net::load(&text, "services.toml");
+    let ep = vpcsim_dataplane::EndpointRef::Gateway(vpcsim_model::GatewayEndpointIdx(0));
+    let ask = |principal: &str| {
+        let request =
+            vpcsim_policy::Request { principal, action: "s3:GetObject", resource: "arn:aws:s3:::reports/q1.csv" };
+        net.fabric.authorize(ep, &request).allowed()
+    };
+    assert!(ask("arn:aws:iam::111111111111:root"));
+    assert!(!ask("arn:aws:iam::111111111111:role/app"));
+    assert!(!ask("arn:aws:sts::111111111111:assumed-role/app/i-0abc"));
+    assert!(!ask("arn:aws:iam::222222222222:root"));
+    // The same statement in an interface endpoint's policy (IAM's rule for
+    // resource policies) grants every principal of the account.
+    let parsed = vpcsim_policy::Policy::parse(policy).expect("a valid policy");
+    let request = vpcsim_policy::Request {
+        principal: "arn:aws:iam::111111111111:role/app",
+        action: "s3:GetObject",
+        resource: "arn:aws:s3:::reports/q1.csv",
+    };
+    assert!(parsed.evaluate_as(&request, vpcsim_policy::Accounts::EveryPrincipal).allowed());
+}
+
 #[test]
 fn only_the_route_tables_the_endpoint_names_reach_it() {
     let mut net = Net::new();

@@ -115,14 +115,47 @@ enum Principal {
     Arn(String),
 }
 
+/// What an account principal (`"123456789012"` or
+/// `"arn:aws:iam::123456789012:root"`) grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accounts {
+    /// IAM's rule for resource policies (interface endpoints' too): every
+    /// user, role and session of the account.
+    EveryPrincipal,
+    /// A gateway endpoint's policy: the account's root user only, not its
+    /// users and roles (AWS, "Control access to VPC endpoints using endpoint
+    /// policies": they are granted through `aws:PrincipalArn` instead).
+    RootUserOnly,
+}
+
 impl Principal {
-    fn matches(&self, principal: &str) -> bool {
+    fn matches(&self, principal: &str, accounts: Accounts) -> bool {
         match self {
             Principal::Any => true,
             Principal::Arn(arn) => arn == principal,
             Principal::Account { partition, id } => {
                 if principal == id {
                     return true;
+                }
+                if accounts == Accounts::RootUserOnly {
+                    // arn:partition:iam::account:root, and nothing else.
+                    let mut fields = principal.split(':');
+                    let (arn, p, service, region, account, resource, rest) = (
+                        fields.next(),
+                        fields.next(),
+                        fields.next(),
+                        fields.next(),
+                        fields.next(),
+                        fields.next(),
+                        fields.next(),
+                    );
+                    return arn == Some("arn")
+                        && service == Some("iam")
+                        && region == Some("")
+                        && account == Some(id.as_str())
+                        && resource == Some("root")
+                        && rest.is_none()
+                        && partition.as_deref().is_none_or(|want| p == Some(want));
                 }
                 // arn:partition:service:region:account:resource, without allocating.
                 let mut fields = principal.splitn(6, ':');
@@ -255,9 +288,16 @@ impl Policy {
     /// IAM's evaluation: an explicit deny beats any allow, whatever the order
     /// of the statements; without a matching statement the request is denied.
     pub fn evaluate(&self, request: &Request) -> Decision {
+        self.evaluate_as(request, Accounts::EveryPrincipal)
+    }
+
+    /// Like [`Policy::evaluate`], with `accounts` saying what an account
+    /// principal grants: a gateway endpoint's policy is evaluated with
+    /// [`Accounts::RootUserOnly`].
+    pub fn evaluate_as(&self, request: &Request, accounts: Accounts) -> Decision {
         let mut allow = None;
         for (i, s) in self.statements.iter().enumerate() {
-            if !s.matches(request) {
+            if !s.matches(request, accounts) {
                 continue;
             }
             match s.effect {
@@ -301,8 +341,8 @@ impl Policy {
 }
 
 impl Statement {
-    fn matches(&self, r: &Request) -> bool {
-        self.principals.applies(|p| p.matches(r.principal))
+    fn matches(&self, r: &Request, accounts: Accounts) -> bool {
+        self.principals.applies(|p| p.matches(r.principal, accounts))
             && self.actions.applies(|a| glob::matches(a, r.action, true))
             && self.resources.applies(|res| glob::matches(res, r.resource, false))
     }
@@ -332,15 +372,27 @@ mod tests {
     #[test]
     fn account_principal_matching() {
         let account = Principal::Account { partition: None, id: "123456789012".to_owned() };
-        assert!(account.matches("arn:aws:iam::123456789012:root"));
-        assert!(account.matches("arn:aws:iam::123456789012:role/app"));
-        assert!(account.matches("arn:aws:sts::123456789012:assumed-role/app/session"));
-        assert!(account.matches("123456789012"));
-        assert!(!account.matches("arn:aws:iam::111111111111:role/app"));
-        assert!(!account.matches("arn:aws:iam::1234567890123:role/app"));
-        assert!(!account.matches("not an arn"));
+        let every = |p: &str| account.matches(p, Accounts::EveryPrincipal);
+        assert!(every("arn:aws:iam::123456789012:root"));
+        assert!(every("arn:aws:iam::123456789012:role/app"));
+        assert!(every("arn:aws:sts::123456789012:assumed-role/app/session"));
+        assert!(every("123456789012"));
+        assert!(!every("arn:aws:iam::111111111111:role/app"));
+        assert!(!every("arn:aws:iam::1234567890123:role/app"));
+        assert!(!every("not an arn"));
+        // On a gateway endpoint: the root user only.
+        let root_only = |p: &str| account.matches(p, Accounts::RootUserOnly);
+        assert!(root_only("arn:aws:iam::123456789012:root"));
+        assert!(root_only("123456789012"));
+        assert!(!root_only("arn:aws:iam::123456789012:role/app"));
+        assert!(!root_only("arn:aws:sts::123456789012:assumed-role/app/session"));
+        assert!(!root_only("arn:aws:iam::123456789012:root:extra"));
+        assert!(!root_only("arn:aws:iam:us-east-1:123456789012:root"));
+        assert!(!root_only("arn:aws:iam::111111111111:root"));
         let china = Principal::Account { partition: Some("aws-cn".to_owned()), id: "123456789012".to_owned() };
-        assert!(china.matches("arn:aws-cn:iam::123456789012:role/app"));
-        assert!(!china.matches("arn:aws:iam::123456789012:role/app"));
+        assert!(china.matches("arn:aws-cn:iam::123456789012:role/app", Accounts::EveryPrincipal));
+        assert!(!china.matches("arn:aws:iam::123456789012:role/app", Accounts::EveryPrincipal));
+        assert!(china.matches("arn:aws-cn:iam::123456789012:root", Accounts::RootUserOnly));
+        assert!(!china.matches("arn:aws:iam::123456789012:root", Accounts::RootUserOnly));
     }
 }
