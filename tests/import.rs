@@ -154,7 +154,11 @@ fn malformed_json_names_the_file_line_and_column_and_writes_nothing() {
 #[test]
 fn an_unsupported_route_target_is_a_warning_and_a_blackhole_and_strict_refuses_it() {
     let dir = TempDir::new("nat");
-    dir.file("a.json", r#"{ "Vpcs": [ { "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16" } ] }"#);
+    dir.file(
+        "a.json",
+        r#"{ "Vpcs": [ { "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16" } ],
+             "Subnets": [ { "SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "us-west-2a" } ] }"#,
+    );
     dir.file(
         "b.json",
         r#"{ "RouteTables": [ { "RouteTableId": "rtb-1", "VpcId": "vpc-1",
@@ -181,4 +185,20 @@ fn an_unsupported_route_target_is_a_warning_and_a_blackhole_and_strict_refuses_i
     assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
     assert!(stderr(&out).contains("error: 1 warning with --strict; nothing written"), "{}", stderr(&out));
     assert!(!Path::new(&output).exists(), "nothing written");
+}
+
+#[test]
+fn region_folders_one_level_down_are_read() {
+    let dir = TempDir::new("regions");
+    std::fs::create_dir_all(dir.0.join("us-east-1")).expect("mkdir");
+    for entry in std::fs::read_dir(FIXTURE).expect("the fixture") {
+        let entry = entry.expect("an entry");
+        std::fs::copy(entry.path(), dir.0.join("us-east-1").join(entry.file_name())).expect("copy");
+    }
+    let out = vpcsim(&["import", "aws", dir.path()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("#   \"us-east-1/vpcs.json\"\n"), "{text}");
+    let body = |t: &str| t.split_once("\nname = ").map(|(_, b)| b.to_owned());
+    assert_eq!(body(&text), body(&import_fixture()), "the same network");
 }

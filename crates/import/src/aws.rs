@@ -212,7 +212,11 @@ impl Cx {
                     None
                 }
                 Some(set) => set.iter().next().cloned(),
-                None => None,
+                None => {
+                    let m = "no subnet in the export says its region; vpcsim's default (us-east-1) applies";
+                    warnings.push(warning(file, "vpc", id, m));
+                    None
+                }
             };
             let _ = writeln!(out, "[[vpc]]\nid = {}\ncidr = {}", quote(id), quote(cidr));
             if let Some(r) = &region {
@@ -784,6 +788,36 @@ mod tests {
             panic!("an error")
         };
         assert_eq!((line, column), (3, 3));
+    }
+
+    #[test]
+    fn kinds_not_imported_yet_are_warnings() {
+        let Ok(out) = import_aws(&[input("{\"NatGateways\": [], \"NextToken\": \"x\"}")]) else { panic!("imports") };
+        let kinds: Vec<&str> = out.warnings.iter().map(|w| w.kind.as_str()).collect();
+        assert_eq!(kinds, ["NatGateways"]);
+    }
+
+    #[test]
+    fn icmp_codes_and_prefix_lists_are_left_out_with_a_warning() {
+        let text = r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}],
+            "Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1b"}],
+            "SecurityGroups": [{"GroupId": "sg-1", "VpcId": "vpc-1", "IpPermissions": [
+                {"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": "pl-63a5400a"}]},
+                {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}]}"#;
+        let Ok(out) = import_aws(&[input(text)]) else { panic!("imports") };
+        assert!(out.toml.contains("region = \"eu-west-1\""), "{}", out.toml);
+        assert!(out.toml.contains("az = \"eu-west-1b\""), "{}", out.toml);
+        assert!(
+            out.toml.contains("ingress = [\n  { proto = \"icmp\", ports = \"8\", cidr = \"10.0.0.0/8\" },\n]"),
+            "{}",
+            out.toml
+        );
+        assert!(out.toml.contains("egress = []"), "an empty egress stays empty: {}", out.toml);
+        let messages: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("ICMP type 3 code 4"), "{messages:?}");
+        assert!(messages[1].contains("prefix list pl-63a5400a"), "{messages:?}");
     }
 
     #[test]
