@@ -202,3 +202,40 @@ fn region_folders_one_level_down_are_read() {
     let body = |t: &str| t.split_once("\nname = ").map(|(_, b)| b.to_owned());
     assert_eq!(body(&text), body(&import_fixture()), "the same network");
 }
+
+#[test]
+fn a_subnet_routed_through_an_instance_keeps_its_middlebox() {
+    let dir = TempDir::new("middlebox");
+    dir.file(
+        "network.json",
+        r#"{ "Vpcs": [ { "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16" } ],
+             "Subnets": [
+               { "SubnetId": "subnet-a", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a" },
+               { "SubnetId": "subnet-b", "VpcId": "vpc-1", "CidrBlock": "10.0.2.0/24", "AvailabilityZone": "eu-west-1b" } ],
+             "SecurityGroups": [ { "GroupId": "sg-1", "VpcId": "vpc-1", "IpPermissions": [], "IpPermissionsEgress": [] } ],
+             "RouteTables": [ { "RouteTableId": "rtb-1", "VpcId": "vpc-1",
+               "Associations": [ { "Main": false, "RouteTableId": "rtb-1", "SubnetId": "subnet-a",
+                                   "AssociationState": { "State": "associated" } } ],
+               "Routes": [
+                 { "DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active" },
+                 { "DestinationCidrBlock": "10.0.2.0/24", "InstanceId": "i-1", "InstanceOwnerId": "123456789012",
+                   "NetworkInterfaceId": "eni-1", "Origin": "CreateRoute", "State": "active" } ] } ] }"#,
+    );
+    dir.file(
+        "instances.json",
+        r#"{ "Reservations": [ { "Instances": [ { "InstanceId": "i-1", "SubnetId": "subnet-a",
+             "PrivateIpAddress": "10.0.1.10", "SecurityGroups": [ { "GroupName": "fw", "GroupId": "sg-1" } ],
+             "SourceDestCheck": false, "State": { "Code": 16, "Name": "running" },
+             "NetworkInterfaces": [ { "NetworkInterfaceId": "eni-1", "Attachment": { "DeviceIndex": 0 },
+                                      "PrivateIpAddresses": [ { "Primary": true, "PrivateIpAddress": "10.0.1.10" } ] } ] } ] } ] }"#,
+    );
+    let output = dir.join("out.toml");
+    let out = vpcsim(&["import", "aws", dir.path(), "-o", &output, "--strict"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = std::fs::read_to_string(&output).expect("written");
+    assert!(text.contains("{ dest = \"10.0.2.0/24\", target = \"i-1\" }"), "{text}");
+    assert!(text.contains("source_dest_check = false"), "{text}");
+    assert!(text.contains("egress = []"), "{text}");
+    let out = vpcsim(&["validate", &output]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+}

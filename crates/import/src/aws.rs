@@ -352,6 +352,13 @@ impl Cx {
         igw_by_vpc: &BTreeMap<String, String>,
         hosts: &BTreeMap<String, HostOut>,
     ) -> BTreeMap<String, String> {
+        let mut subnet_cidrs: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for (id, vpc) in subnet_vpc {
+            if let Some(cidr) = self.subnets.get(id).and_then(|s| s.item.cidr_block.clone()) {
+                subnet_cidrs.entry(vpc.as_str()).or_default().insert(cidr);
+            }
+        }
+        let no_cidrs = BTreeSet::new();
         let mut subnet_rt = BTreeMap::new();
         let mut main_of: BTreeMap<String, String> = BTreeMap::new();
         let mut warnings = Vec::new();
@@ -389,7 +396,9 @@ impl Cx {
             }
             let mut routes: BTreeMap<String, String> = BTreeMap::new();
             for r in &t.item.routes {
-                let Some((dest, target)) = route(r, vpc, vpc_out, igw_by_vpc, hosts, &mut |m| warn("route", m)) else {
+                let cidrs = subnet_cidrs.get(vpc.as_str()).unwrap_or(&no_cidrs);
+                let Some((dest, target)) = route(r, vpc, vpc_out, igw_by_vpc, hosts, cidrs, &mut |m| warn("route", m))
+                else {
                     continue;
                 };
                 if routes.contains_key(&dest) {
@@ -580,6 +589,7 @@ fn route(
     vpc_out: &VpcOut,
     igw_by_vpc: &BTreeMap<String, String>,
     hosts: &BTreeMap<String, HostOut>,
+    subnet_cidrs: &BTreeSet<String>,
     warn: &mut dyn FnMut(String),
 ) -> Option<(String, String)> {
     if r.gateway_id.as_deref() == Some("local") {
@@ -599,8 +609,14 @@ fn route(
         && d.1 >= v.1
         && mask(d.0, v.1) == v.0
     {
+        // AWS's more specific routing: a whole subnet to a middlebox.
+        if let Some(host) = host_target(r, vpc, hosts).filter(|_| subnet_cidrs.contains(dest))
+            && r.state.as_deref() != Some("blackhole")
+        {
+            return Some((dest.to_string(), host.to_string()));
+        }
         warn(format!(
-            "{dest} lies inside {vpc}'s CIDR: routes that override the local route are not imported yet; left out"
+            "{dest} lies inside {vpc}'s CIDR: of the routes that override the local route only a whole subnet to an imported instance is imported; left out"
         ));
         return None;
     }
@@ -618,13 +634,7 @@ fn route(
         return blackhole(warn, format!("internet gateway {igw} is not in the export (or not attached to {vpc})"));
     }
     if let Some(instance) = r.instance_id.as_deref() {
-        let host = hosts.get(instance).filter(|h| {
-            h.vpc == vpc
-                && (r.network_interface_id.is_none()
-                    || h.primary_eni.is_none()
-                    || r.network_interface_id == h.primary_eni)
-        });
-        if host.is_some() {
+        if host_target(r, vpc, hosts).is_some() {
             return Some((dest.to_string(), instance.to_string()));
         }
         return blackhole(warn, format!("instance {instance} (its primary interface) is not in the export"));
@@ -644,6 +654,16 @@ fn route(
         Some((kind, id)) => blackhole(warn, format!("target {kind} {id} is not imported yet")),
         None => blackhole(warn, "no target".into()),
     }
+}
+
+/// The route's instance, when it is an imported host of `vpc` and the route
+/// names its primary interface (or no interface).
+fn host_target<'a>(r: &'a shapes::Route, vpc: &str, hosts: &BTreeMap<String, HostOut>) -> Option<&'a str> {
+    let instance = r.instance_id.as_deref()?;
+    let host = hosts.get(instance)?;
+    let eni_ok =
+        r.network_interface_id.is_none() || host.primary_eni.is_none() || r.network_interface_id == host.primary_eni;
+    (host.vpc == vpc && eni_ok).then_some(instance)
 }
 
 /// A security-group rule's protocol and ports as the scenario writes them.
