@@ -129,6 +129,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a scenario from a real network's configuration.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Read the JSON of `aws ec2 describe-… --output json > FILE` (docs/import.md).
+    Aws {
+        /// The directory of JSON files (and region folders one level down).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Write the scenario here (replaced whole, only on success) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Treat every warning as an error: nothing is written.
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 /// Why a command did not succeed. Each maps to one exit code in [`Failure::exit_code`].
@@ -142,6 +163,8 @@ enum Failure {
     Io(String),
     /// `merge`: results that cannot be read or do not fit together.
     BadResults(String),
+    /// `import`: input that cannot be imported (or, with `--strict`, warnings).
+    BadImport(String),
 }
 
 impl Failure {
@@ -151,7 +174,7 @@ impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::ExpectationsFailed { .. } | Failure::Io(_) => 1,
-            Failure::InvalidScenario { .. } | Failure::BadResults(_) => 2,
+            Failure::InvalidScenario { .. } | Failure::BadResults(_) | Failure::BadImport(_) => 2,
         }
     }
 
@@ -165,7 +188,7 @@ impl Failure {
             }
             Failure::Io(e) => e.clone(),
             // Names out of a results file: untrusted, escaped.
-            Failure::BadResults(e) => vpcsim_scenario::printable(e).into_owned(),
+            Failure::BadResults(e) | Failure::BadImport(e) => vpcsim_scenario::printable(e).into_owned(),
         }
     }
 }
@@ -210,6 +233,78 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Run { file, pcap } => run_flows(&file, pcap.as_deref()),
         Command::Bench { file, packets, workers, json } => bench(&file, packets, workers, json),
+        Command::Import { source: ImportSource::Aws { dir, output, strict } } => {
+            import_aws(&dir, output.as_deref(), strict)
+        }
+    }
+}
+
+/// `import aws`: warnings on stderr; the scenario on stdout or into `output`,
+/// only when the import succeeded (with `--strict`, without a warning).
+fn import_aws(dir: &Path, output: Option<&Path>, strict: bool) -> Result<(), Failure> {
+    let (inputs, mut warnings) = vpcsim_import::read_dir(dir).map_err(|e| Failure::BadImport(e.to_string()))?;
+    if inputs.is_empty() {
+        return Err(Failure::BadImport(format!("{}: no .json file to import", dir.display())));
+    }
+    let imported = vpcsim_import::import_aws(&inputs).map_err(|e| Failure::BadImport(e.to_string()))?;
+    warnings.extend(imported.warnings);
+    for w in &warnings {
+        eprintln!("{}: {}", if strict { "error" } else { "warning" }, vpcsim_scenario::printable(&w.to_string()));
+    }
+    if strict && !warnings.is_empty() {
+        let n = warnings.len();
+        return Err(Failure::BadImport(format!(
+            "{n} warning{} with --strict; nothing written",
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    match output {
+        None => print!("{}", imported.toml),
+        Some(path) => {
+            write_replacing(path, imported.toml.as_bytes())
+                .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!(
+                "wrote {} ({} warning{})",
+                path.display(),
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `path` whole or not at all: into a new temporary file beside it,
+/// then renamed over it, as `run --pcap` writes its captures.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?.to_string_lossy();
+    let pid = std::process::id();
+    let mut created = None;
+    for n in 0..100u32 {
+        let temporary = dir.join(format!(".{name}.{pid}.{n}.tmp"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary) {
+            Ok(f) => {
+                created = Some((f, temporary));
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let (mut file, temporary) = created.ok_or_else(|| std::io::Error::other("no free temporary name"))?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
+        }
     }
 }
 
