@@ -185,9 +185,10 @@ pub struct Conntrack {
     v4: FxHashMap<Key4, Slot>,
     v6: FxHashMap<FlowKey, Slot>,
     capacity: usize,
-    /// The most entries each table (v4, v6) has had room for: its
-    /// `capacity()` just after it last grew. A removal may leave a tombstone
-    /// that lowers `capacity()` while the buckets stay; the tables never shrink.
+    /// The most entries each table (v4, v6) has had room for, noted before
+    /// every removal: a removal may leave a tombstone that lowers
+    /// `capacity()` while the buckets stay; the tables never shrink, and
+    /// only removals lower it, so inserts need not note it.
     room: [usize; 2],
     /// No entry expires before this (nanoseconds): a lower bound.
     earliest_expiry: u64,
@@ -255,7 +256,10 @@ impl Conntrack {
     /// Whether `meta`, going `direction` at the key's ENI, belongs to a live
     /// tracked flow; if so the entry's timers are refreshed.
     pub fn track(&mut self, key: &FlowKey, direction: Direction, meta: &Meta, now: Duration) -> bool {
-        let refreshed = with_table!(self, key, |map, k| track_in(map, &k, direction, meta, now));
+        let refreshed = match Key4::of(key) {
+            Some(k) => track_in(&mut self.v4, &mut self.room[0], &k, direction, meta, now),
+            None => track_in(&mut self.v6, &mut self.room[1], key, direction, meta, now),
+        };
         match refreshed {
             Tracked::No => false,
             Tracked::Expired => {
@@ -286,9 +290,13 @@ impl Conntrack {
         let slot = Slot::pack(&entry);
         self.earliest_expiry = self.earliest_expiry.min(slot.expires_ns);
         with_table!(self, &key, |map, k| map.insert(k, slot));
-        self.room = [self.room[0].max(self.v4.capacity()), self.room[1].max(self.v6.capacity())];
         self.stats.inserted += 1;
         true
+    }
+
+    /// Notes each table's room before entries are removed.
+    fn note_room(&mut self) {
+        self.room = [self.room[0].max(self.v4.capacity()), self.room[1].max(self.v6.capacity())];
     }
 
     /// Drops every expired entry.
@@ -303,6 +311,7 @@ impl Conntrack {
             }
             live
         };
+        self.note_room();
         self.v4.retain(|_, s| keep(s));
         self.v6.retain(|_, s| keep(s));
         self.earliest_expiry = earliest;
@@ -319,6 +328,7 @@ enum Tracked {
 
 fn track_in<K: Hash + Eq>(
     map: &mut FxHashMap<K, Slot>,
+    room: &mut usize,
     key: &K,
     direction: Direction,
     meta: &Meta,
@@ -328,6 +338,7 @@ fn track_in<K: Hash + Eq>(
         return Tracked::No;
     };
     if slot.expires_ns <= nanos(now) {
+        *room = (*room).max(map.capacity());
         map.remove(key);
         return Tracked::Expired;
     }
