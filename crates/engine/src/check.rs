@@ -33,24 +33,6 @@ pub fn check(topology: &Arc<Topology>, config: SimConfig) -> Vec<ExpectationRepo
     topology.expectations.iter().map(|e| check_on(&compiled, e, config)).collect()
 }
 
-/// Checks the expectations at `positions` (indices into
-/// `topology.expectations`) on `jobs` threads: [`check_many`] over one file.
-///
-/// # Panics
-/// If a position is out of range, or `map` or a probe panics.
-pub fn check_each<T: Send>(
-    topology: &Arc<Topology>,
-    config: SimConfig,
-    positions: &[usize],
-    jobs: usize,
-    map: impl Fn(usize, ExpectationReport) -> T + Sync,
-    mut sink: impl FnMut(usize, T),
-) {
-    let items: Vec<(usize, usize)> = positions.iter().map(|&p| (0, p)).collect();
-    let compiled = [Compiled::new(Arc::clone(topology))];
-    check_many(&compiled, config, &items, jobs, |_, p, r| map(p, r), |_, p, v| sink(p, v));
-}
-
 /// Checks expectations of several scenarios on `jobs` threads: `items` are
 /// `(scenario, position)` pairs (an index into `compiled`, one into its
 /// topology's expectations). Each report goes through `map` on the thread

@@ -18,7 +18,7 @@ mod run;
 mod services;
 mod sim;
 
-pub use check::{ExpectationReport, check, check_each, check_many, check_one};
+pub use check::{ExpectationReport, check, check_many, check_one};
 pub use probe::{ObservedDrop, ProbeOutcome, ProbeSpec, legs, run_probe, run_probe_on};
 pub use run::{ComponentReport, FlowReport, RunReport, run};
 pub use sim::{Record, Segment, Sim, SimConfig};

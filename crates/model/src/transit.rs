@@ -269,16 +269,6 @@ impl Topology {
         &self.vpn_connections[i.index()]
     }
 
-    /// The VPC attachment of `vpc` to transit gateway `tgw`, if any.
-    pub fn tgw_vpc_attachment(&self, tgw: TransitGatewayIdx, vpc: VpcIdx) -> Option<TgwAttachmentIdx> {
-        self.tgw_attachments
-            .iter()
-            .position(|a| {
-                a.transit_gateway == tgw && matches!(&a.kind, TgwAttachmentKind::Vpc { vpc: v, .. } if *v == vpc)
-            })
-            .map(TgwAttachmentIdx::from_index)
-    }
-
     /// The transit gateway attachment of a VPN connection, if any.
     pub fn tgw_vpn_attachment(&self, vpn: VpnConnectionIdx) -> Option<TgwAttachmentIdx> {
         self.tgw_attachments
